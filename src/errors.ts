@@ -1,0 +1,52 @@
+/**
+ * One error type for all of igx: a stable `code` that tests and scripts can match on, and the
+ * process exit code the CLI maps it to (2: bad flags, config or model; 1: a failed image).
+ */
+export type ErrorCode =
+  | 'E_FLAG' // a command-line flag has a bad value
+  | 'E_CONFIG' // a config file or sidecar igx.json is invalid
+  | 'E_MODEL_NOT_FOUND'
+  | 'E_MODEL_INVALID' // model.json malformed, weights missing or of the wrong size
+  | 'E_MODEL_PATH' // a weight path resolves outside the model folder
+  | 'E_MODEL_OUTPUT' // --output names no output of the model
+  | 'E_UNSUPPORTED_OP' // the backend cannot run or differentiate an op
+  | 'E_BACKEND' // the requested backend is not available
+  | 'E_TARGET' // --target names no class
+  | 'E_IMAGE_READ' // the image file cannot be read
+  | 'E_IMAGE_DECODE' // the image cannot be decoded
+  | 'E_BASELINE' // a baseline spec or baseline image is unusable
+  | 'E_WRITE' // an output file cannot be written
+  | 'E_COMPLETENESS'; // --fail-on-completeness and the error is above tolerance
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  E_FLAG: 2,
+  E_CONFIG: 2,
+  E_MODEL_NOT_FOUND: 2,
+  E_MODEL_INVALID: 2,
+  E_MODEL_PATH: 2,
+  E_MODEL_OUTPUT: 2,
+  E_UNSUPPORTED_OP: 2,
+  E_BACKEND: 2,
+  E_TARGET: 2,
+  E_BASELINE: 2,
+  E_IMAGE_READ: 1,
+  E_IMAGE_DECODE: 1,
+  E_WRITE: 1,
+  E_COMPLETENESS: 1,
+};
+
+export class IgxError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IgxError';
+    this.code = code;
+    this.exitCode = EXIT_CODES[code];
+  }
+}
+
+export function isIgxError(err: unknown): err is IgxError {
+  return err instanceof IgxError;
+}
