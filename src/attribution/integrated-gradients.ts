@@ -1,0 +1,231 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { computeQuadrature, computeRefinement, type Quadrature } from './quadrature.js';
+import type { ForwardFn, Method, Target } from './types.js';
+
+export interface AdaptiveOptions {
+  /** Refine while the relative completeness error exceeds this. */
+  tolerance: number;
+  /** Never use more points than this per baseline. */
+  maxSteps: number;
+}
+
+export interface IntegratedGradientsOptions {
+  method: Method;
+  /** Points per baseline; with `adaptive`, the first rule tried. */
+  steps: number;
+  /** Refine until completeness holds; omit for exactly `steps` points. */
+  adaptive?: AdaptiveOptions;
+  /** Interpolation points per model call. */
+  batchSize: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ProgressEvent {
+  baselineIndex: number;
+  baselineCount: number;
+  /** Gradient evaluations done so far for this baseline, and planned at the current rule. */
+  pointsDone: number;
+  pointsPlanned: number;
+}
+
+export interface Completeness {
+  /** F(x) */
+  fx: number;
+  /** F(x′); the mean over baselines in the combined result. */
+  fBaseline: number;
+  /** Σ attributions */
+  sum: number;
+  /** |Σ attributions − (F(x) − F(x′))| */
+  absoluteError: number;
+  /** absoluteError / |F(x) − F(x′)| */
+  relativeError: number;
+  /** |F(x) − F(x′)| is so small that relativeError says nothing. */
+  isDeltaNegligible: boolean;
+}
+
+export interface BaselineAttribution {
+  completeness: Completeness;
+  steps: number;
+  /** False when adaptive refinement stopped at maxSteps above tolerance. */
+  isConverged: boolean;
+}
+
+export interface IntegratedGradientsResult {
+  /** Mean over baselines of (x − x′) ⊙ ∫ ∂F/∂x dα: [h, w, c]. The caller disposes it. */
+  attributions: tf.Tensor3D;
+  perBaseline: BaselineAttribution[];
+  completeness: Completeness;
+  /** Largest number of points any baseline used. */
+  steps: number;
+  isConverged: boolean;
+  gradientEvaluations: number;
+  modelCalls: number;
+}
+
+/** Below this |F(x) − F(x′)| a relative error is noise over noise. */
+export const NEGLIGIBLE_DELTA = 1e-4;
+
+/** F for each row of the model's output: out[:, i], or out[:, a] − out[:, b]. Differentiable. */
+export function computeTargetScores(outputs: tf.Tensor2D, target: Target): tf.Tensor1D {
+  return tf.tidy(() => {
+    const column = (i: number): tf.Tensor1D => tf.reshape(tf.slice(outputs, [0, i], [-1, 1]), [-1]);
+    return target.kind === 'index' ? column(target.index) : tf.sub(column(target.a), column(target.b));
+  });
+}
+
+export function computeCompleteness(fx: number, fBaseline: number, sum: number): Completeness {
+  const delta = fx - fBaseline;
+  const absoluteError = Math.abs(sum - delta);
+  const isDeltaNegligible = Math.abs(delta) < NEGLIGIBLE_DELTA;
+  return {
+    fx,
+    fBaseline,
+    sum,
+    absoluteError,
+    relativeError: Math.abs(delta) > 0 ? absoluteError / Math.abs(delta) : absoluteError === 0 ? 0 : Infinity,
+    isDeltaNegligible,
+  };
+}
+
+/** Scores F of a batch without recording gradients. */
+export function computeScores(forward: ForwardFn, inputs: tf.Tensor4D, target: Target): number[] {
+  return tf.tidy(() => Array.from(computeTargetScores(forward(inputs), target).dataSync()));
+}
+
+async function readSum(t: tf.Tensor): Promise<number> {
+  const s = tf.sum(t);
+  try {
+    return (await s.data())[0] ?? NaN;
+  } finally {
+    s.dispose();
+  }
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Integrated Gradients (Sundararajan, Taly, Yan 2017) of F = target(forward(·)) at `input` against each
+ * baseline, averaged over baselines. Interpolation points go through the model `batchSize` at a time.
+ * input: [1, h, w, c]; baselines: each [1, h, w, c], already preprocessed like the input.
+ */
+export async function computeIntegratedGradients(
+  forward: ForwardFn,
+  input: tf.Tensor4D,
+  baselines: tf.Tensor4D[],
+  target: Target,
+  options: IntegratedGradientsOptions,
+): Promise<IntegratedGradientsResult> {
+  if (baselines.length === 0) throw new RangeError('at least one baseline is needed');
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
+  }
+  const [, h, w, c] = input.shape;
+  let modelCalls = 0;
+  let gradientEvaluations = 0;
+  const countedForward: ForwardFn = (x) => {
+    modelCalls += 1;
+    return forward(x);
+  };
+  // ∂(Σ_batch F)/∂x gives each point's own gradient, since rows don't interact.
+  const gradOfSumRaw = tf.grad((x: tf.Tensor) => tf.sum(computeTargetScores(countedForward(x as tf.Tensor4D), target)));
+  const gradOfSum = (x: tf.Tensor4D): tf.Tensor4D => gradOfSumRaw(x) as tf.Tensor4D;
+
+  const fx = computeScores(countedForward, input, target)[0] ?? NaN;
+  const perBaseline: BaselineAttribution[] = [];
+  let total: tf.Tensor3D = tf.zeros([h, w, c]);
+  try {
+    for (let b = 0; b < baselines.length; b += 1) {
+      const baseline = baselines[b] as tf.Tensor4D;
+      const fBaseline = computeScores(countedForward, baseline, target)[0] ?? NaN;
+      const delta = tf.tidy(() => tf.reshape(tf.sub(input, baseline), [h, w, c]) as tf.Tensor3D);
+      let integral: tf.Tensor3D | undefined;
+      let attributions: tf.Tensor3D | undefined;
+      try {
+        let steps = options.steps;
+        let rule: Quadrature & { keep: number } = { ...computeQuadrature(options.method, steps), keep: 0 };
+        let pointsDone = 0;
+        for (;;) {
+          const planned = pointsDone + rule.alphas.length;
+          const added = await sumWeightedGradients(gradOfSum, input, baseline, rule, options.batchSize, (n) => {
+            pointsDone += n;
+            gradientEvaluations += n;
+            options.onProgress?.({ baselineIndex: b, baselineCount: baselines.length, pointsDone, pointsPlanned: planned });
+          });
+          const previous = integral;
+          const keep = rule.keep;
+          integral = tf.tidy(() =>
+            previous && keep > 0 ? (tf.add(tf.mul(previous, keep), added) as tf.Tensor3D) : tf.clone(added),
+          );
+          added.dispose();
+          previous?.dispose();
+          attributions?.dispose();
+          const current = integral;
+          attributions = tf.tidy(() => tf.mul(delta, current) as tf.Tensor3D);
+          const sum = await readSum(attributions);
+          const completeness = computeCompleteness(fx, fBaseline, sum);
+          const isConverged = !options.adaptive || completeness.relativeError <= options.adaptive.tolerance || completeness.isDeltaNegligible;
+          const next = options.adaptive && !isConverged ? computeRefinement(options.method, steps) : undefined;
+          if (!next || next.steps > options.adaptive!.maxSteps) {
+            perBaseline.push({ completeness, steps, isConverged });
+            break;
+          }
+          steps = next.steps;
+          rule = next;
+        }
+        const previousTotal = total;
+        const done = attributions as tf.Tensor3D;
+        total = tf.tidy(() => tf.add(previousTotal, done) as tf.Tensor3D);
+        previousTotal.dispose();
+      } finally {
+        delta.dispose();
+        integral?.dispose();
+        attributions?.dispose();
+      }
+    }
+    const mean = tf.tidy(() => tf.div(total, baselines.length) as tf.Tensor3D);
+    const sum = await readSum(mean);
+    const fBaselineMean = perBaseline.reduce((s, r) => s + r.completeness.fBaseline, 0) / perBaseline.length;
+    return {
+      attributions: mean,
+      perBaseline,
+      completeness: computeCompleteness(fx, fBaselineMean, sum),
+      steps: Math.max(...perBaseline.map((r) => r.steps)),
+      isConverged: perBaseline.every((r) => r.isConverged),
+      gradientEvaluations,
+      modelCalls,
+    };
+  } finally {
+    total.dispose();
+  }
+}
+
+/** Σ_k weights[k] · ∂F/∂x at x′ + alphas[k](x − x′), in batches: [h, w, c]. */
+async function sumWeightedGradients(
+  gradOfSum: (x: tf.Tensor4D) => tf.Tensor4D,
+  input: tf.Tensor4D,
+  baseline: tf.Tensor4D,
+  rule: Quadrature,
+  batchSize: number,
+  onBatch: (points: number) => void,
+): Promise<tf.Tensor3D> {
+  const [, h, w, c] = input.shape;
+  let acc: tf.Tensor3D = tf.zeros([h, w, c]);
+  for (let start = 0; start < rule.alphas.length; start += batchSize) {
+    const alphas = rule.alphas.slice(start, start + batchSize);
+    const weights = rule.weights.slice(start, start + batchSize);
+    const previous = acc;
+    acc = tf.tidy(() => {
+      const a = tf.tensor4d(alphas, [alphas.length, 1, 1, 1]);
+      // points: [k, h, w, c] on the straight line from baseline to input
+      const points = tf.add(baseline, tf.mul(a, tf.sub(input, baseline))) as tf.Tensor4D;
+      const grads = gradOfSum(points);
+      const weighted = tf.sum(tf.mul(grads, tf.tensor4d(weights, [weights.length, 1, 1, 1])), 0) as tf.Tensor3D;
+      return tf.add(previous, weighted);
+    });
+    previous.dispose();
+    onBatch(alphas.length);
+    // Let timers (progress bars, signals) run between batches.
+    await yieldToEventLoop();
+  }
+  return acc;
+}
