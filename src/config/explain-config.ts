@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { METHODS, type Method } from '../attribution/types.js';
+import { IgxError } from '../errors.js';
+import { PRESETS, RESIZE_MODES, type Preprocess, type ResizeMode } from './sidecar.js';
+
+export const POLARITIES = ['positive', 'negative', 'absolute', 'all'] as const;
+export type Polarity = (typeof POLARITIES)[number];
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** The flags of `igx explain` as commander hands them over: strings, string lists and booleans. */
+export interface RawExplainFlags {
+  model?: string;
+  output?: string;
+  outputSpace?: string;
+  target?: string;
+  method?: string;
+  steps?: string;
+  tolerance?: string;
+  maxSteps?: string;
+  baseline?: string[];
+  baselineSamples?: string;
+  seed?: string;
+  batchSize?: string;
+  preprocess?: string;
+  mean?: string;
+  std?: string;
+  resize?: string;
+  polarity?: string;
+  clipPercentile?: string;
+  out?: string;
+  saveRaw?: boolean;
+  backend?: string;
+  failOnCompleteness?: boolean;
+  maxPixels?: string;
+}
+
+/** Normalised settings of one explain run; every field has its final value except those a model decides. */
+export interface ExplainConfig {
+  model?: string;
+  output?: string | number;
+  outputSpace?: 'probabilities' | 'logits';
+  target: string;
+  method: Method;
+  /** Exactly this many points; undefined means adaptive from 50. */
+  steps?: number;
+  tolerance: number;
+  maxSteps: number;
+  baselines: string[];
+  baselineSamples: number;
+  seed: number;
+  /** undefined: chosen from the input size. */
+  batchSize?: number;
+  /** undefined: the sidecar's, else '[-1,1]'. */
+  preprocess?: Preprocess;
+  resize?: ResizeMode;
+  polarity: Polarity;
+  clipPercentile: number;
+  out: string;
+  saveRaw: boolean;
+  backend: (typeof BACKENDS)[number];
+  failOnCompleteness: boolean;
+  maxPixels: number;
+}
+
+export const DEFAULT_START_STEPS = 50;
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `expected a whole number ≥ ${min}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `expected a whole number ≥ ${min}` }).max(max, { message: `expected a whole number ≤ ${max}` }));
+
+const realNumber = (check: (n: number) => boolean, expected: string) =>
+  z
+    .string()
+    .refine((s) => s.trim() !== '' && Number.isFinite(Number(s)) && check(Number(s)), { message: `expected ${expected}` })
+    .transform(Number);
+
+const numberList = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()))
+  .refine((parts) => parts.length >= 1 && parts.length <= 4 && parts.every((p) => p !== '' && Number.isFinite(Number(p))), {
+    message: 'expected 1 to 4 comma-separated numbers, e.g. 123.7,116.3,103.5',
+  })
+  .transform((parts) => parts.map(Number));
+
+const FLAG_SCHEMA = z.strictObject({
+  model: z.string().min(1).optional(),
+  output: z.string().min(1).optional(),
+  outputSpace: z.enum(['probabilities', 'logits'], { message: 'expected probabilities or logits' }).optional(),
+  target: z.string().min(1, { message: 'expected top, a class index, a label or A-B' }).optional(),
+  method: z.enum(METHODS as [Method, ...Method[]], { message: `expected one of ${METHODS.join(', ')}` }).optional(),
+  steps: wholeNumber(1, 100000).optional(),
+  tolerance: realNumber((n) => n > 0, 'a number > 0, e.g. 0.05').optional(),
+  maxSteps: wholeNumber(1, 100000).optional(),
+  baseline: z.array(z.string().min(1, { message: 'expected a baseline kind or an image file' })).optional(),
+  baselineSamples: wholeNumber(1, 1000).optional(),
+  seed: wholeNumber(0, 2 ** 32 - 1).optional(),
+  batchSize: z.union([z.literal('auto'), wholeNumber(1, 4096)], { message: 'expected auto or a whole number ≥ 1' }).optional(),
+  preprocess: z.enum(PRESETS, { message: `expected one of ${PRESETS.join(', ')}` }).optional(),
+  mean: numberList.optional(),
+  std: numberList.refine((l) => l.every((v) => v > 0), { message: 'expected numbers > 0' }).optional(),
+  resize: z.enum(RESIZE_MODES, { message: `expected one of ${RESIZE_MODES.join(', ')}` }).optional(),
+  polarity: z.enum(POLARITIES, { message: `expected one of ${POLARITIES.join(', ')}` }).optional(),
+  clipPercentile: realNumber((n) => n > 0 && n <= 100, 'a percentile in (0, 100]').optional(),
+  out: z.string().min(1).optional(),
+  saveRaw: z.boolean().optional(),
+  backend: z.enum(BACKENDS, { message: `expected one of ${BACKENDS.join(', ')}` }).optional(),
+  failOnCompleteness: z.boolean().optional(),
+  maxPixels: wholeNumber(1).optional(),
+});
+
+/** camelCase key → the flag a user typed. */
+export const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
+
+/** zod issues → one line naming the flag, what it expected and what came. */
+export function formatFlagIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+  const key = String(issue.path[0] ?? '');
+  const received = raw[key];
+  const shown = Array.isArray(received) ? received[Number(issue.path[1] ?? 0)] : received;
+  if (issue.code === 'unrecognized_keys') return `unknown option ${issue.keys.map(flagName).join(', ')}`;
+  return `${flagName(key)}: ${issue.message}, received ${JSON.stringify(shown)}`;
+}
+
+/** Validates and normalises the flags; throws IgxError E_FLAG with one line naming the flag. */
+export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const parsed = FLAG_SCHEMA.safeParse(defined);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    throw new IgxError('E_FLAG', formatFlagIssue(issue, defined));
+  }
+  const f = parsed.data;
+  if ((f.mean === undefined) !== (f.std === undefined)) {
+    throw new IgxError('E_FLAG', `${f.mean === undefined ? '--std' : '--mean'}: expected together with ${f.mean === undefined ? '--mean' : '--std'}`);
+  }
+  if (f.preprocess !== undefined && f.mean !== undefined) {
+    throw new IgxError('E_FLAG', '--preprocess: expected either a preset or --mean/--std, received both');
+  }
+  if (f.method === 'riemann-trapezoid' && f.steps === 1) {
+    throw new IgxError('E_FLAG', '--steps: expected ≥ 2 for riemann-trapezoid, received "1"');
+  }
+  const output = f.output === undefined ? undefined : /^\d+$/.test(f.output) ? Number(f.output) : f.output;
+  return {
+    model: f.model,
+    output,
+    outputSpace: f.outputSpace,
+    target: f.target ?? 'top',
+    method: f.method ?? 'gausslegendre',
+    steps: f.steps,
+    tolerance: f.tolerance ?? 0.05,
+    maxSteps: f.maxSteps ?? 400,
+    baselines: f.baseline && f.baseline.length > 0 ? f.baseline : ['black'],
+    baselineSamples: f.baselineSamples ?? 1,
+    seed: f.seed ?? 0,
+    batchSize: f.batchSize === 'auto' ? undefined : f.batchSize,
+    preprocess: f.mean !== undefined && f.std !== undefined ? { mean: f.mean, std: f.std } : f.preprocess,
+    resize: f.resize,
+    polarity: f.polarity ?? 'absolute',
+    clipPercentile: f.clipPercentile ?? 99,
+    out: f.out ?? 'igx-out',
+    saveRaw: f.saveRaw ?? false,
+    backend: f.backend ?? 'auto',
+    failOnCompleteness: f.failOnCompleteness ?? false,
+    // sharp's own default limit: about 16384 × 16384
+    maxPixels: f.maxPixels ?? 268402689,
+  };
+}

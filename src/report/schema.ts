@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { METHODS, type Method } from '../attribution/types.js';
+
+/** Bump when a field changes meaning or disappears; adding fields keeps the version. */
+export const REPORT_SCHEMA_VERSION = 1;
+
+const CompletenessSchema = z.strictObject({
+  fx: z.number(),
+  fBaseline: z.number(),
+  sum: z.number(),
+  absoluteError: z.number().nonnegative(),
+  relativeError: z.number().nonnegative().nullable(),
+  isDeltaNegligible: z.boolean(),
+});
+
+const ClassScoreSchema = z.strictObject({
+  index: z.number().int().nonnegative(),
+  label: z.string().nullable(),
+  score: z.number(),
+});
+
+/** The JSON report igx writes beside each heatmap (`photo.ig.json`). */
+export const ReportSchema = z.strictObject({
+  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
+  igxVersion: z.string(),
+  model: z.strictObject({
+    path: z.string(),
+    format: z.enum(['graph', 'layers']),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+    output: z.strictObject({ name: z.string(), index: z.number().int(), space: z.enum(['probabilities', 'logits', 'raw']) }),
+  }),
+  image: z.strictObject({
+    path: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    width: z.number().int(),
+    height: z.number().int(),
+    format: z.string(),
+  }),
+  preprocess: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()), resize: z.enum(['cover', 'contain', 'fill']) }),
+  /** The model's top class for the input, whatever the target. */
+  prediction: ClassScoreSchema,
+  /** What F reads. For a comparative target, score = F(x) = out[a] − out[b], and `minus` names b. */
+  target: z.strictObject({
+    rule: z.string(),
+    index: z.number().int().nonnegative(),
+    label: z.string().nullable(),
+    score: z.number(),
+    minus: ClassScoreSchema.nullable(),
+  }),
+  method: z.enum(METHODS as [Method, ...Method[]]),
+  /** Largest number of interpolation points any baseline used. */
+  steps: z.number().int().positive(),
+  adaptive: z
+    .strictObject({ tolerance: z.number(), maxSteps: z.number().int(), isConverged: z.boolean() })
+    .nullable(),
+  seed: z.number().int(),
+  batchSize: z.number().int().positive(),
+  baselines: z.array(
+    z.strictObject({
+      kind: z.string(),
+      spec: z.string(),
+      sample: z.number().int().nonnegative(),
+      /** F(x′) */
+      score: z.number(),
+      steps: z.number().int().positive(),
+      completeness: CompletenessSchema,
+    }),
+  ),
+  /** For the attributions averaged over baselines: F(x′) is the mean of the baselines' scores. */
+  completeness: CompletenessSchema.extend({ tolerance: z.number(), isWithinTolerance: z.boolean() }),
+  backend: z.strictObject({ requested: z.string(), kind: z.string(), name: z.string() }),
+  attribution: z.strictObject({
+    shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+    /** The map summed over channels and area-pooled to 32 × 32, row-major; sums to stats.sum. */
+    grid: z.strictObject({ size: z.number().int(), values: z.array(z.number()) }),
+    stats: z.strictObject({ min: z.number(), max: z.number(), sum: z.number(), sumAbs: z.number() }),
+    polarity: z.enum(['positive', 'negative', 'absolute', 'all']),
+    clipPercentile: z.number(),
+  }),
+  /** File names of the outputs, relative to the report's folder. */
+  outputs: z.strictObject({ heatmap: z.string(), overlay: z.string(), raw: z.string().nullable() }),
+  warnings: z.array(z.string()),
+  /** The only field that differs between two runs of the same config: keep it last. */
+  timingsMs: z.record(z.string(), z.number()),
+});
+
+export type Report = z.infer<typeof ReportSchema>;
