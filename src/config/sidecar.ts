@@ -27,5 +27,12 @@ export const SidecarSchema = z.strictObject({
   output: z.union([z.string(), z.number().int().nonnegative()]).optional(),
   outputSpace: z.enum(['probabilities', 'logits']).optional(),
   resize: z.enum(RESIZE_MODES).optional(),
+  /**
+   * [height, width, channels] for a model whose input shape leaves height or width open (-1); it must
+   * agree with every dimension the model does fix.
+   */
+  inputShape: z
+    .tuple([z.number().int().positive(), z.number().int().positive(), z.union([z.literal(1), z.literal(3)])])
+    .optional(),
 });
 export type Sidecar = z.infer<typeof SidecarSchema>;

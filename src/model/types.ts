@@ -4,37 +4,60 @@ import type { Sidecar } from '../config/sidecar.js';
 export type ModelFormat = 'graph' | 'layers';
 export type OutputSpace = 'probabilities' | 'logits';
 
-/** Which output F reads and in which space. */
+/** Which output F reads and in which space. Fields left out fall back to the sidecar, then the defaults. */
 export interface OutputChoice {
-  /** Output name or index; default: the last output. */
+  /**
+   * Output name or index; default: the last output. A string of digits that names no output is read
+   * as an index. Graph models also take the output's tensor name ("Identity:0").
+   */
   output?: string | number;
-  /** Default: what the model outputs. 'logits' needs a softmax at the chosen output. */
+  /**
+   * Default: what the model outputs. 'logits' needs a softmax at the chosen output (walking back through
+   * shape-only ops); 'probabilities' needs one too (igx never adds a softmax of its own).
+   */
   outputSpace?: OutputSpace;
 }
 
 export interface ModelForward {
+  /**
+   * Differentiable: [batch, h, w, c] float32 → [batch, numClasses] (trailing dims flattened). Call it
+   * inside tf.tidy or tf.grad; it does not dispose its input.
+   */
   forward: ForwardFn;
+  /** The chosen output, as LoadedModel.outputNames names it. */
   outputName: string;
   outputIndex: number;
   numClasses: number;
   /** What F reads: the softmax's probabilities, its input logits, or an output that is no softmax. */
   space: 'probabilities' | 'logits' | 'raw';
+  /**
+   * The node (graph models) or layer (layers models) F reads: the output itself, or the softmax's input
+   * for 'logits'.
+   */
+  readsFrom: string;
+  /** The sidecar's labels, when their count matches numClasses. */
+  labels?: string[];
 }
 
 export interface LoadedModel {
   format: ModelFormat;
   /** The folder (or model.json path) as given, resolved to an absolute path. */
   path: string;
-  /** sha256 of model.json bytes followed by every weight shard's bytes, in manifest order. */
+  /** The model JSON that was read (absolute). */
+  modelJsonPath: string;
+  /** The folder that holds the model JSON, its weights and igx.json (absolute). */
+  modelDir: string;
+  /** sha256 (hex) of model.json bytes followed by every weight shard's bytes, in manifest order. */
   sha256: string;
-  /** [height, width, channels] of one input, read from the model. */
+  /** [height, width, channels] of one input, read from the model (or the sidecar's inputShape). */
   inputShape: [number, number, number];
   inputName: string;
   outputNames: string[];
-  /** Class names from the sidecar, when it gives them. */
+  /** Class names from the sidecar, when it gives them (checked against the default output's classes). */
   labels?: string[];
   sidecar?: Sidecar;
-  /** Builds the differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
-  buildForward(choice: OutputChoice): ModelForward;
+  /** Builds (or returns the cached) differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
+  buildForward(choice?: OutputChoice): ModelForward;
+  /** Frees the weights; idempotent. Forwards built from this model must not be called afterwards. */
   dispose(): void;
 }

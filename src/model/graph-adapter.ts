@@ -1,0 +1,209 @@
+/**
+ * TensorFlow.js graph models (tf.loadGraphModel). F is `model.execute(input, nodeName)`, which records
+ * on the gradient tape and takes any node name, so the logits are read at the Softmax node's input.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { IgxError } from '../errors.js';
+import { countClasses, type AdaptedOutput, type ModelAdapter } from './adapter.js';
+import type { ModelJson } from './model-json.js';
+import type { OutputSpace } from './types.js';
+
+interface GraphNode {
+  op: string;
+  /** Data inputs, as written ("name" or "name:1"). */
+  inputs: string[];
+  /** Data and control inputs, node names only. */
+  deps: string[];
+}
+
+/** Ops that pass values through with at most a new shape: the walk from an output to its Softmax crosses them. */
+const SHAPE_ONLY_OPS = new Set(['Identity', 'Reshape', 'Squeeze', 'ExpandDims', 'Snapshot', 'EnsureShape']);
+
+/** Ops tfjs-converter can only run in executeAsync (its model_analysis lists), which igx cannot differentiate. */
+const ASYNC_OPS = new Set([
+  'Switch',
+  'Merge',
+  'Enter',
+  'Exit',
+  'NextIteration',
+  'StatelessIf',
+  'StatelessWhile',
+  'If',
+  'if',
+  'While',
+  'NonMaxSuppressionV2',
+  'NonMaxSuppressionV3',
+  'NonMaxSuppressionV4',
+  'NonMaxSuppressionV5',
+  'Where',
+  'HashTable',
+  'HashTableV2',
+  'LookupTableImport',
+  'LookupTableImportV2',
+  'LookupTableFind',
+  'LookupTableFindV2',
+  'LookupTableSize',
+  'LookupTableSizeV2',
+]);
+
+function nodeNameOf(ref: string): string {
+  const name = ref.startsWith('^') ? ref.slice(1) : ref;
+  const m = /^(.*):(\d+)$/.exec(name);
+  return m?.[1] ?? name;
+}
+
+function readNodes(json: ModelJson): Map<string, GraphNode> {
+  const nodes = new Map<string, GraphNode>();
+  const list = json.modelTopology.node;
+  if (!Array.isArray(list)) return nodes;
+  for (const raw of list as unknown[]) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const n = raw as { name?: unknown; op?: unknown; input?: unknown };
+    if (typeof n.name !== 'string' || typeof n.op !== 'string') continue;
+    const input = Array.isArray(n.input) ? n.input.filter((x): x is string => typeof x === 'string') : [];
+    nodes.set(n.name, { op: n.op, inputs: input.filter((x) => !x.startsWith('^')), deps: input.map(nodeNameOf) });
+  }
+  return nodes;
+}
+
+/** Output tensor name ("Identity:0") → its shape from the model's signature, when given. */
+function readSignatureShapes(json: ModelJson): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  const outputs = (json.signature as { outputs?: Record<string, unknown> } | undefined)?.outputs;
+  if (typeof outputs !== 'object' || outputs === null) return shapes;
+  for (const [key, value] of Object.entries(outputs)) {
+    const info = value as { name?: unknown; tensorShape?: { dim?: { size?: unknown }[]; unknownRank?: boolean } };
+    const dims = info.tensorShape?.dim;
+    if (!Array.isArray(dims) || info.tensorShape?.unknownRank === true) continue;
+    const shape = dims.map((d) => Number(d.size ?? -1));
+    shapes.set(nodeNameOf(key), shape);
+    if (typeof info.name === 'string') shapes.set(nodeNameOf(info.name), shape);
+  }
+  return shapes;
+}
+
+export class GraphAdapter implements ModelAdapter {
+  readonly format = 'graph' as const;
+  readonly inputName: string;
+  readonly inputShape: (number | null)[] | undefined;
+  readonly outputNames: string[];
+  private readonly nodes: Map<string, GraphNode>;
+  private readonly signatureShapes: Map<string, number[]>;
+
+  constructor(
+    private readonly model: GraphModel,
+    json: ModelJson,
+    private readonly file: string,
+  ) {
+    const inputs = model.inputs;
+    if (inputs.length !== 1 || inputs[0] === undefined) {
+      throw new IgxError(
+        'E_MODEL_INVALID',
+        `${file}: igx needs a model with one image input; this graph model has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`,
+      );
+    }
+    this.inputName = inputs[0].name;
+    this.inputShape = inputs[0].shape?.map((d) => (d < 0 ? null : d));
+    this.outputNames = [...model.outputNodes];
+    this.nodes = readNodes(json);
+    this.signatureShapes = readSignatureShapes(json);
+  }
+
+  aliases(index: number): string[] {
+    const name = this.outputNames[index];
+    if (name === undefined) return [];
+    return name.endsWith(':0') ? [name.slice(0, -2)] : name.includes(':') ? [] : [`${name}:0`];
+  }
+
+  /** The Softmax reached from `ref` through shape-only ops, and its data input (the logits). */
+  private findSoftmax(ref: string): { softmax: string; logits: string } | undefined {
+    let current = ref;
+    for (let guard = 0; guard <= this.nodes.size; guard++) {
+      const name = nodeNameOf(current);
+      const node = this.nodes.get(name);
+      if (node === undefined) return undefined;
+      if (node.op === 'Softmax') {
+        const logits = node.inputs[0];
+        return logits === undefined ? undefined : { softmax: name, logits };
+      }
+      const next = node.inputs[0];
+      if (!SHAPE_ONLY_OPS.has(node.op) || next === undefined) return undefined;
+      current = next;
+    }
+    return undefined;
+  }
+
+  /** Refuses outputs whose computation needs executeAsync (control flow, dynamic shapes, hash tables). */
+  private assertSynchronous(ref: string): void {
+    const inputNode = nodeNameOf(this.inputName);
+    const seen = new Set<string>();
+    const stack = [nodeNameOf(ref)];
+    while (stack.length > 0) {
+      const name = stack.pop() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const node = this.nodes.get(name);
+      if (node === undefined || name === inputNode) continue;
+      if (ASYNC_OPS.has(node.op)) {
+        throw new IgxError(
+          'E_UNSUPPORTED_OP',
+          `${this.file}: node '${name}' (op ${node.op}) on the way to '${ref}' needs TensorFlow.js's executeAsync ` +
+            `(control flow or dynamic shapes), which cannot be differentiated; igx supports graphs that run with execute()`,
+        );
+      }
+      stack.push(...node.deps);
+    }
+  }
+
+  adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput {
+    const outputName = this.outputNames[index] as string;
+    const found = this.findSoftmax(outputName);
+    const staticClasses = countClasses(this.signatureShapes.get(nodeNameOf(outputName)));
+    let readsFrom = outputName;
+    let space: AdaptedOutput['space'];
+    if (found === undefined) {
+      if (requested !== undefined) {
+        throw new IgxError(
+          'E_MODEL_OUTPUT',
+          `${this.file}: --output-space ${requested} needs a Softmax at output '${outputName}', but it is computed by ` +
+            `${this.describeChain(outputName)}; leave --output-space out to read the output as it is`,
+        );
+      }
+      space = 'raw';
+    } else if (requested === 'logits') {
+      readsFrom = found.logits;
+      space = 'logits';
+    } else {
+      space = 'probabilities';
+    }
+    this.assertSynchronous(readsFrom);
+    const model = this.model;
+    const inputName = this.inputName;
+    return {
+      // Softmax and the shape-only ops keep the element count, so the logits have the output's count.
+      staticClasses,
+      readsFrom,
+      space,
+      run: (input) => model.execute({ [inputName]: input }, readsFrom) as tf.Tensor,
+    };
+  }
+
+  private describeChain(ref: string): string {
+    const ops: string[] = [];
+    let current = ref;
+    for (let i = 0; i < 4; i++) {
+      const node = this.nodes.get(nodeNameOf(current));
+      if (node === undefined) break;
+      ops.push(`${node.op} '${nodeNameOf(current)}'`);
+      const next = node.inputs[0];
+      if (!SHAPE_ONLY_OPS.has(node.op) || next === undefined) break;
+      current = next;
+    }
+    return ops.length === 0 ? 'an unknown node' : ops.join(' ← ');
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

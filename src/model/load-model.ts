@@ -1,0 +1,232 @@
+/**
+ * loadModel: `--model PATH` (folder or model JSON) → a LoadedModel whose buildForward gives the
+ * attribution core a differentiable F. Reads the files itself (no tfjs-node), so any backend works.
+ */
+import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { Sidecar } from '../config/sidecar.js';
+import { IgxError } from '../errors.js';
+import { toModelError, type ModelAdapter } from './adapter.js';
+import { GraphAdapter } from './graph-adapter.js';
+import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-handler.js';
+import { LayersAdapter } from './layers-adapter.js';
+import { detectFormat } from './model-json.js';
+import { resolveModelJsonPath } from './resolve-model-path.js';
+import { readSidecarFile, type SidecarFile } from './sidecar-file.js';
+import type { LoadedModel, ModelForward, OutputChoice } from './types.js';
+
+async function loadAdapter(files: ModelFiles): Promise<ModelAdapter> {
+  const file = files.modelJsonPath;
+  const format = detectFormat(files.json, file);
+  const handler = createMemoryIOHandler(files);
+  if (format === 'graph') {
+    let model;
+    try {
+      model = await loadGraphModel(handler);
+    } catch (err) {
+      throw toModelError(err, file, 'loading the graph model');
+    }
+    try {
+      return new GraphAdapter(model, files.json, file);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  let model;
+  try {
+    model = await loadLayersModel(handler, { strict: true });
+  } catch (err) {
+    throw toModelError(err, file, 'loading the layers model');
+  }
+  try {
+    return new LayersAdapter(model, file);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** [h, w, c] from the model's input shape, completed by the sidecar's inputShape where the model leaves it open. */
+function resolveInputShape(adapter: ModelAdapter, file: string, sidecar: SidecarFile | undefined): [number, number, number] {
+  const shape = adapter.inputShape;
+  const show = (s: readonly (number | null)[] | undefined): string => (s === undefined ? 'unknown' : `[${s.map((d) => d ?? -1).join(',')}]`);
+  if (shape !== undefined && shape.length !== 4 && shape.length !== 3) {
+    throw new IgxError(
+      'E_MODEL_INVALID',
+      `${file}: input '${adapter.inputName}' has shape ${show(shape)}; igx needs an image input [batch,height,width,channels] (or [batch,height,width] for grayscale)`,
+    );
+  }
+  const fromModel: (number | null)[] = shape === undefined ? [null, null, null] : shape.length === 4 ? shape.slice(1) : [...shape.slice(1), 1];
+  const given = sidecar?.sidecar.inputShape;
+  if (given !== undefined) {
+    fromModel.forEach((d, i) => {
+      if (d !== null && d !== given[i]) {
+        throw new IgxError(
+          'E_CONFIG',
+          `${sidecar?.path}: field inputShape: [${given.join(',')}] disagrees with the model's input shape ${show(shape)}`,
+        );
+      }
+    });
+    return [...given];
+  }
+  const [h, w, c] = fromModel;
+  if (h == null || w == null || c == null) {
+    throw new IgxError(
+      'E_MODEL_INVALID',
+      `${file}: input '${adapter.inputName}' has shape ${show(shape)}, which leaves height, width or channels open; ` +
+        `give "inputShape": [height, width, channels] in the model folder's igx.json`,
+    );
+  }
+  if (c !== 1 && c !== 3) {
+    throw new IgxError('E_MODEL_INVALID', `${file}: input '${adapter.inputName}' has ${c} channels; igx supports 3 (RGB) and 1 (grayscale)`);
+  }
+  return [h, w, c];
+}
+
+class DiskModel implements LoadedModel {
+  readonly format;
+  readonly path: string;
+  readonly modelJsonPath: string;
+  readonly modelDir: string;
+  readonly sha256: string;
+  readonly inputShape: [number, number, number];
+  readonly inputName: string;
+  readonly outputNames: string[];
+  readonly labels?: string[];
+  readonly sidecar?: Sidecar;
+  private readonly forwards = new Map<string, ModelForward>();
+  private readonly inputRank: 3 | 4;
+  private disposed = false;
+
+  constructor(
+    path: string,
+    files: ModelFiles,
+    private readonly adapter: ModelAdapter,
+    inputShape: [number, number, number],
+    sidecar: SidecarFile | undefined,
+  ) {
+    this.format = adapter.format;
+    this.path = path;
+    this.modelJsonPath = files.modelJsonPath;
+    this.modelDir = files.modelDir;
+    this.sha256 = files.sha256;
+    this.inputShape = inputShape;
+    this.inputName = adapter.inputName;
+    this.outputNames = [...adapter.outputNames];
+    this.inputRank = adapter.inputShape?.length === 3 ? 3 : 4;
+    if (sidecar !== undefined) {
+      this.sidecar = sidecar.sidecar;
+      if (sidecar.labels !== undefined) this.labels = sidecar.labels;
+    }
+  }
+
+  /** The sidecar's `output` must name an output: E_CONFIG otherwise. */
+  checkSidecarOutput(sidecar: SidecarFile | undefined): void {
+    const output = sidecar?.sidecar.output;
+    if (output === undefined) return;
+    try {
+      this.resolveOutputIndex(output);
+    } catch (err) {
+      throw new IgxError('E_CONFIG', `${sidecar?.path}: field output: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private resolveOutputIndex(output: string | number | undefined): number {
+    const names = this.outputNames;
+    const list = names.map((n, i) => `${i} '${n}'`).join(', ');
+    const fail = (what: string): never => {
+      throw new IgxError('E_MODEL_OUTPUT', `--output ${what} names no output of ${this.modelJsonPath}; its outputs are ${list}`);
+    };
+    if (output === undefined) return names.length - 1;
+    if (typeof output === 'string') {
+      const byName = names.findIndex((n, i) => n === output || this.adapter.aliases(i).includes(output));
+      if (byName >= 0) return byName;
+      if (!/^\d+$/.test(output)) return fail(JSON.stringify(output));
+    }
+    const index = Number(output);
+    if (!Number.isInteger(index) || index < 0 || index >= names.length) return fail(String(output));
+    return index;
+  }
+
+  buildForward(choice: OutputChoice = {}): ModelForward {
+    if (this.disposed) throw new Error(`${this.modelJsonPath}: the model was disposed`);
+    const index = this.resolveOutputIndex(choice.output ?? this.sidecar?.output);
+    const requested = choice.outputSpace ?? this.sidecar?.outputSpace;
+    const key = `${index}|${requested ?? ''}`;
+    const cached = this.forwards.get(key);
+    if (cached !== undefined) return cached;
+
+    const adapted = this.adapter.adaptOutput(index, requested);
+    const [h, w, c] = this.inputShape;
+    const toModelInput = this.inputRank === 3 ? (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], h, w]) : (x: tf.Tensor4D) => x;
+    const outputName = this.outputNames[index] as string;
+    let numClasses = adapted.staticClasses;
+    if (numClasses === undefined) {
+      try {
+        // One example: the element count is the class count, even where the model squeezes the batch dim.
+        numClasses = tf.tidy(() => adapted.run(toModelInput(tf.zeros([1, h, w, c]))).size);
+      } catch (err) {
+        throw toModelError(err, this.modelJsonPath, `running output '${outputName}'`);
+      }
+    }
+    const classes = numClasses;
+    const forward = (x: tf.Tensor4D): tf.Tensor2D => {
+      const y = adapted.run(toModelInput(x));
+      return tf.reshape(y, [x.shape[0], classes]);
+    };
+    const built: ModelForward = {
+      forward,
+      outputName,
+      outputIndex: index,
+      numClasses: classes,
+      space: adapted.space,
+      readsFrom: adapted.readsFrom,
+    };
+    if (this.labels !== undefined && this.labels.length === classes) built.labels = this.labels;
+    this.forwards.set(key, built);
+    return built;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.forwards.clear();
+    this.adapter.dispose();
+  }
+}
+
+/**
+ * Loads a TensorFlow.js graph or layers model from disk: `path` is a folder (with model.json, or exactly
+ * one model JSON) or a model JSON file; an igx.json beside it is read and checked. Uses the current
+ * tfjs backend. Errors are IgxError: E_MODEL_NOT_FOUND, E_MODEL_INVALID, E_MODEL_PATH, E_CONFIG,
+ * E_MODEL_OUTPUT (the sidecar's output), E_UNSUPPORTED_OP.
+ */
+export async function loadModel(path: string): Promise<LoadedModel> {
+  const modelJsonPath = await resolveModelJsonPath(path);
+  const files = await readModelFiles(modelJsonPath);
+  const sidecar = await readSidecarFile(files.modelDir);
+  const adapter = await loadAdapter(files);
+  let model: DiskModel | undefined;
+  try {
+    const inputShape = resolveInputShape(adapter, modelJsonPath, sidecar);
+    model = new DiskModel(resolve(path), files, adapter, inputShape, sidecar);
+    model.checkSidecarOutput(sidecar);
+    if (sidecar?.labels !== undefined) {
+      const { numClasses, outputName } = model.buildForward();
+      if (numClasses !== sidecar.labels.length) {
+        throw new IgxError(
+          'E_CONFIG',
+          `${sidecar.path}: field labels: ${sidecar.labels.length} labels, but output '${outputName}' of ${modelJsonPath} has ${numClasses} classes`,
+        );
+      }
+    }
+    return model;
+  } catch (err) {
+    if (model !== undefined) model.dispose();
+    else adapter.dispose();
+    throw err;
+  }
+}
