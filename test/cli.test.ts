@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { ReportSchema } from '../src/report/schema.js';
+import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+
+// End to end: the built binary, as a user runs it (npm test builds dist/ first).
+const igx = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [IGX_BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+const tempDir = (): string => mkdtempSync(join(tmpdir(), 'igx-cli-'));
+
+test('--version prints the package version', () => {
+  const r = igx(['--version']);
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+});
+
+test('explain --help lists the flags', () => {
+  const r = igx(['explain', '--help']);
+  assert.equal(r.status, 0);
+  for (const flag of ['--model', '--target', '--steps', '--baseline', '--method', '--polarity', '--save-raw', '--json', '--backend']) {
+    assert.ok(r.stdout.includes(flag), flag);
+  }
+});
+
+test('explain with the default model writes a valid heatmap, overlay, report and raw file', () => {
+  const out = tempDir();
+  const r = igx(['explain', fixture('images', 'cat.jpg'), '--steps', '32', '--out', out, '--json', '--save-raw']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /default/);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const printed = JSON.parse(lines[0] as string);
+  const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'cat.ig.json'), 'utf8')));
+  assert.equal(printed.files.heatmap, join(out, 'cat.ig.png'));
+  assert.ok([281, 282].includes(report.target.index), `tabby or tiger cat, got ${report.target.label}`);
+  assert.equal(report.steps, 32);
+  assert.equal(report.backend.kind, 'wasm');
+  assert.ok(report.completeness.relativeError !== null && report.completeness.relativeError < 0.2);
+  return Promise.all([sharp(join(out, 'cat.ig.png')).metadata(), sharp(join(out, 'cat.overlay.png')).metadata()]).then(([heat, overlay]) => {
+    assert.deepEqual([heat.format, heat.width, heat.height], ['png', 224, 224]);
+    assert.deepEqual([overlay.format, overlay.width, overlay.height], ['png', 224, 224]);
+    const npy = readFileSync(join(out, 'cat.ig.npy'));
+    assert.equal(npy.length - (npy.readUInt16LE(8) + 10), 224 * 224 * 3 * 4);
+    assert.deepEqual(readdirSync(out).sort(), ['cat.ig.json', 'cat.ig.npy', 'cat.ig.png', 'cat.overlay.png']);
+  });
+});
+
+test('a corrupt image exits 1 with one clear line and leaves no file; the other image still runs', () => {
+  const out = tempDir();
+  const bad = join(tempDir(), 'broken.jpg');
+  writeFileSync(bad, readFileSync(fixture('images', 'dog.jpg')).subarray(0, 2000));
+  const good = join(tempDir(), 'dog.jpg');
+  copyFileSync(fixture('images', 'dog.jpg'), good);
+  const r = igx(['explain', bad, good, '--steps', '8', '--out', out, '--model', fixture('models', 'mobilenet_v1_0.25_224')]);
+  assert.equal(r.status, 1);
+  const errorLines = r.stderr.split('\n').filter((l) => l.includes('broken.jpg'));
+  assert.equal(errorLines.length, 1);
+  assert.match(errorLines[0] as string, /E_IMAGE_DECODE/);
+  assert.deepEqual(readdirSync(out).sort(), ['dog.ig.json', 'dog.ig.png', 'dog.overlay.png']);
+});
+
+test('bad flags exit 2 with one line naming the flag', () => {
+  const cases: [string[], RegExp][] = [
+    [['--steps', 'abc'], /--steps/],
+    [['--tolerance', '-1'], /--tolerance/],
+    [['--method', 'simpson'], /--method/],
+    [['--mean', '1,2'], /--std/],
+    [['--model', '/nonexistent/model'], /nonexistent/],
+    [['--target', 'no-such-class'], /--target/],
+    [['--no-such-flag'], /no-such-flag/],
+  ];
+  for (const [flags, pattern] of cases) {
+    const out = tempDir();
+    const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '2', '--out', out, ...flags]);
+    assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.includes('embedded default') && !l.startsWith('igx: backend'));
+    assert.equal(lines.length, 1, `${flags.join(' ')} printed:\n${r.stderr}`);
+    assert.match(lines[0] as string, pattern);
+    assert.equal(existsSync(join(out, 'dog.ig.json')), false);
+  }
+});
+
+test('--fail-on-completeness exits 1 when the error is above tolerance', () => {
+  const out = tempDir();
+  const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '1', '--tolerance', '0.000001', '--fail-on-completeness', '--out', out]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /E_COMPLETENESS/);
+});

@@ -1,0 +1,393 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { selectBackend } from '../src/engine/backend.js';
+import { IGX_WASM } from '../src/engine/igx-wasm.js';
+import { isIgxError } from '../src/errors.js';
+import { CPU_REFERENCE, registerCpuReference } from './support/cpu-reference.js';
+import { fixtureImage } from './support/fixture-image.js';
+import { loadFixtureModel, type FixtureModel } from './support/load-fixture.js';
+
+const TOLERANCE = 1e-3;
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += ((actual[i] as number) - (expected[i] as number)) ** 2;
+    den += (expected[i] as number) ** 2;
+  }
+  assert.ok(den > 0, 'reference gradient is all zeros');
+  return Math.sqrt(num / den);
+}
+
+async function use(backend: string): Promise<void> {
+  if (backend === IGX_WASM) await selectBackend('wasm');
+  else assert.ok(await tf.setBackend(backend), `could not set backend ${backend}`);
+}
+
+after(async () => {
+  await selectBackend('wasm');
+});
+
+// ------------------------------------------------------------------------------------------------
+// Backend selection
+
+describe('selectBackend', () => {
+  it("rejects 'tensorflow' with E_BACKEND and an install hint when no tfjs-node package is installed", async () => {
+    await assert.rejects(selectBackend('tensorflow'), (err: unknown) => {
+      assert.ok(isIgxError(err));
+      assert.equal(err.code, 'E_BACKEND');
+      assert.match(err.message, /@tensorflow\/tfjs-node-gpu is not installed/);
+      assert.match(err.message, /npm install @tensorflow\/tfjs-node@4\.22\.0/);
+      return true;
+    });
+  });
+
+  it("'auto' falls back to igx-wasm here, and selection is idempotent", async () => {
+    const auto = await selectBackend('auto');
+    assert.deepEqual(
+      { requested: auto.requested, kind: auto.kind, tfBackend: auto.tfBackend },
+      { requested: 'auto', kind: 'wasm', tfBackend: IGX_WASM },
+    );
+    assert.equal(tf.getBackend(), IGX_WASM);
+    const again = await selectBackend('wasm');
+    assert.equal(again.tfBackend, IGX_WASM);
+    assert.match(again.detail ?? '', /tfjs-backend-wasm/);
+    const cpu = await selectBackend('cpu');
+    assert.deepEqual([cpu.kind, cpu.tfBackend, tf.getBackend()], ['cpu', 'cpu', 'cpu']);
+    await selectBackend('wasm');
+    assert.equal(tf.getBackend(), IGX_WASM);
+  });
+
+  it("leaves the plain 'wasm' backend as tfjs ships it", async () => {
+    await selectBackend('wasm');
+    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
+      assert.equal(tf.getKernel(name, 'wasm'), undefined, `${name} appeared on 'wasm'`);
+      assert.notEqual(tf.getKernel(name, IGX_WASM), undefined, `${name} missing on igx-wasm`);
+    }
+    assert.notEqual(
+      tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc,
+      tf.getKernel('Conv2DBackpropInput', IGX_WASM)?.kernelFunc,
+    );
+    // ...so tfjs's own failure on plain wasm is unchanged: the fused conv asks for a filter gradient.
+    await tf.setBackend('wasm');
+    try {
+      const x = tf.ones([1, 4, 4, 1]);
+      const filter = tf.ones([2, 2, 1, 1]);
+      assert.throws(
+        () => tf.grad((v: tf.Tensor) => tf.fused.conv2d({ x: v as tf.Tensor4D, filter: filter as tf.Tensor4D, strides: 1, pad: 'valid' }))(x),
+        /Conv2DBackpropFilter' not registered for backend 'wasm'/,
+      );
+      tf.dispose([x, filter]);
+    } finally {
+      await selectBackend('wasm');
+    }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Op-level gradients: igx-wasm against the cpu backend
+
+type OpCase = [name: string, shape: number[], f: (x: tf.Tensor) => tf.Tensor];
+const w = (shape: number[], seed: number): tf.Tensor => tf.randomUniform(shape, -1, 1, 'float32', seed);
+const conv = (x: tf.Tensor, f: tf.Tensor, s: number | [number, number], pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding, d = 1) =>
+  tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad, 'NHWC', d);
+const dw = (x: tf.Tensor, f: tf.Tensor, s: number, pad: 'same' | 'valid', d = 1) =>
+  tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad, 'NHWC', d);
+
+const OP_CASES: OpCase[] = [
+  ['conv2d 3x3 stride 1 same', [2, 9, 9, 3], (x) => conv(x, w([3, 3, 3, 4], 1), 1, 'same')],
+  ['conv2d 3x3 stride 2 same', [2, 9, 9, 3], (x) => conv(x, w([3, 3, 3, 4], 1), 2, 'same')],
+  ['conv2d 3x3 stride 2 valid, odd sizes', [1, 10, 11, 3], (x) => conv(x, w([3, 3, 3, 4], 1), 2, 'valid')],
+  ['conv2d 3x2 strides [2,1], explicit pads', [1, 10, 11, 3], (x) => conv(x, w([3, 2, 3, 4], 1), [2, 1], [[0, 0], [1, 2], [0, 1], [0, 0]])],
+  ['conv2d 1x1 (pointwise)', [1, 6, 6, 8], (x) => conv(x, w([1, 1, 8, 5], 1), 1, 'valid')],
+  // Above: 3 input channels, computed as columns + col2im; below: the flipped-filter convolution.
+  ['conv2d 3x3 stride 2 same, 6 channels', [2, 9, 9, 6], (x) => conv(x, w([3, 3, 6, 4], 1), 2, 'same')],
+  ['conv2d 3x3 stride 2 valid, 6 channels', [1, 10, 11, 6], (x) => conv(x, w([3, 3, 6, 4], 1), 2, 'valid')],
+  ['conv2d 3x2 strides [2,1], explicit pads, 6 channels', [1, 10, 11, 6], (x) =>
+    conv(x, w([3, 2, 6, 4], 1), [2, 1], [[0, 0], [1, 2], [0, 1], [0, 0]])],
+  ['conv2dTranspose (Conv2DBackpropInput forward)', [1, 5, 6, 4], (x) =>
+    tf.conv2dTranspose(x as tf.Tensor4D, w([3, 3, 5, 4], 1) as tf.Tensor4D, [1, 10, 12, 5], 2, 'same')],
+  ['fused conv2d + bias, linear, stride 2', [1, 10, 11, 3], (x) =>
+    tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w([3, 3, 3, 4], 1) as tf.Tensor4D, strides: 2, pad: 'same', bias: w([4], 2) })],
+  ['fused conv2d + bias + relu6', [1, 10, 11, 3], (x) =>
+    tf.fused.conv2d({ x: tf.mul(x, 4) as tf.Tensor4D, filter: w([3, 3, 3, 4], 1) as tf.Tensor4D, strides: 1, pad: 'valid', bias: w([4], 2), activation: 'relu6' })],
+  ['depthwise stride 1 same', [1, 9, 9, 4], (x) => dw(x, w([3, 3, 4, 1], 3), 1, 'same')],
+  ['depthwise stride 2 same', [1, 9, 9, 4], (x) => dw(x, w([3, 3, 4, 1], 3), 2, 'same')],
+  ['depthwise multiplier 3, stride 2 valid', [1, 10, 9, 4], (x) => dw(x, w([3, 3, 4, 3], 3), 2, 'valid')],
+  ['fused depthwise + bias, linear, stride 2', [1, 10, 9, 4], (x) =>
+    tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: w([3, 3, 4, 2], 3) as tf.Tensor4D, strides: 2, pad: 'same', bias: w([8], 2) })],
+  ['maxPool 2x2 stride 2 (negative windows)', [1, 8, 8, 3], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')],
+  ['maxPool 3x3 stride 2 same', [1, 9, 9, 3], (x) => tf.maxPool(tf.sub(x, 2) as tf.Tensor4D, 3, 2, 'same')],
+  ['avgPool 3x3 stride 2 same', [1, 9, 9, 3], (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same')],
+  ['avgPool 7x7 (global)', [1, 7, 7, 3], (x) => tf.avgPool(x as tf.Tensor4D, 7, 1, 'valid')],
+  // Element-wise: sizes that are and are not multiples of 4 (SIMD bulk + JavaScript tail).
+  ['relu', [2, 5, 5, 4], (x) => tf.relu(x)],
+  ['relu, odd size', [3, 5, 7], (x) => tf.relu(x)],
+  ['relu6', [2, 5, 5, 3], (x) => tf.relu6(tf.mul(x, 8))],
+  ["Keras' relu6: minimum(6, relu(x))", [2, 5, 5, 4], (x) => tf.minimum(6, tf.relu(tf.mul(x, 8)))],
+  ['minimum/maximum with a scalar on either side', [3, 5, 7], (x) =>
+    tf.add(tf.add(tf.minimum(x, 0.5), tf.maximum(-0.25, x)), tf.add(tf.minimum(-0.5, x), tf.maximum(x, 0.25)))],
+  ['minimum/maximum of two tensors', [2, 6], (x) => tf.add(tf.minimum(x, tf.mul(x, x)), tf.maximum(x, w([2, 6], 3)))],
+  ['leakyRelu', [2, 5, 5, 4], (x) => tf.leakyRelu(x, 0.1)],
+  ['leakyRelu, odd size', [3, 5, 7], (x) => tf.leakyRelu(x, 0.2)],
+  ['batchNorm (8 channels)', [2, 5, 5, 8], (x) => tf.batchNorm(x, w([8], 4), tf.add(w([8], 5), 1.5), w([8], 6), w([8], 7), 1e-3)],
+  ['batchNorm (3 channels)', [2, 5, 5, 3], (x) => tf.batchNorm(x, w([3], 4), tf.add(w([3], 5), 1.5), w([3], 6), w([3], 7), 1e-3)],
+  ['batchNorm (scalar)', [2, 5, 5, 3], (x) => tf.batchNorm(x, tf.scalar(0.3), tf.scalar(2), tf.scalar(0.1), tf.scalar(1.5), 1e-3)],
+  ['pad', [1, 4, 4, 2], (x) => tf.pad(x, [[0, 0], [1, 2], [0, 1], [0, 0]])],
+  ['mirrorPad', [1, 4, 4, 2], (x) => tf.mirrorPad(x, [[0, 0], [1, 2], [0, 1], [0, 0]], 'reflect')],
+  ['concat', [1, 4, 4, 2], (x) => tf.concat([x, tf.mul(x, x)], 3)],
+  ['resizeBilinear', [1, 5, 5, 2], (x) => tf.image.resizeBilinear(x as tf.Tensor4D, [9, 7])],
+  ['resizeNearestNeighbor', [1, 5, 5, 2], (x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [9, 7])],
+  ['mean', [2, 5, 5, 3], (x) => tf.mean(x, [1, 2])],
+  ['softmax', [2, 7], (x) => tf.softmax(tf.mul(x, 3))],
+  ['gather axis 0', [6, 3], (x) => tf.gather(x, tf.tensor1d([0, 2, 2, 5], 'int32'))],
+  ['gather axis 1', [3, 6], (x) => tf.gather(x, tf.tensor1d([1, 1, 4], 'int32'), 1)],
+  ['stridedSlice', [2, 5, 3], (x) => tf.stridedSlice(x, [0, 1], [2, 5], [1, 2])],
+  ['tanh, matMul, fused matMul', [2, 6], (x) =>
+    tf.fused.matMul({ a: tf.tanh(tf.matMul(x, w([6, 6], 8))) as tf.Tensor2D, b: w([6, 3], 8) as tf.Tensor2D, bias: w([3], 9), activation: 'relu' })],
+];
+
+/** d/dx of sum(f(x) * r) for a fixed random r, so that every output element matters. */
+function weightedGrad(f: (x: tf.Tensor) => tf.Tensor, shape: number[]): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.randomUniform(shape, -1, 1, 'float32', 42);
+    const r = tf.randomUniform(f(x).shape, 0.5, 1.5, 'float32', 43);
+    return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), r)))(x).dataSync() as Float32Array;
+  });
+}
+
+describe('igx-wasm op gradients match the cpu backend', () => {
+  for (const [name, shape, f] of OP_CASES) {
+    it(name, async () => {
+      await use(IGX_WASM);
+      const before = tf.memory().numTensors;
+      const actual = weightedGrad(f, shape);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      await use('cpu');
+      const expected = weightedGrad(f, shape);
+      await use(IGX_WASM);
+      assert.ok(relativeError(actual, expected) <= 1e-5, `relative error ${relativeError(actual, expected)}`);
+    });
+  }
+});
+
+/** A filter [kh, kw, ...] dilated by d: (d - 1) zeros between taps, as a plain (undilated) filter. */
+function dilateFilter(f: tf.Tensor, d: number): tf.Tensor {
+  const [kh, kw, a, b] = f.shape as [number, number, number, number];
+  const src = f.dataSync();
+  const out = tf.buffer([(kh - 1) * d + 1, (kw - 1) * d + 1, a, b]);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let p = 0; p < a; p++) for (let q = 0; q < b; q++) out.set(src[((i * kw + j) * a + p) * b + q] as number, i * d, j * d, p, q);
+  return out.toTensor();
+}
+
+describe('dilated convolutions (tfjs has no gradient for them; igx-wasm does)', () => {
+  const cases: [string, number[], number[], (x: tf.Tensor, f: tf.Tensor, d: number) => tf.Tensor][] = [
+    ['conv2d dilation 2, same', [1, 10, 11, 3], [3, 3, 3, 4], (x, f, d) => conv(x, f, 1, 'same', d)],
+    ['conv2d dilation 3, valid', [1, 12, 12, 2], [2, 3, 2, 3], (x, f, d) => conv(x, f, 1, 'valid', d)],
+    ['conv2d dilation 2, same, 6 channels', [1, 10, 11, 6], [3, 3, 6, 4], (x, f, d) => conv(x, f, 1, 'same', d)],
+    ['depthwise dilation 2, multiplier 2, same', [1, 10, 9, 4], [3, 3, 4, 2], (x, f, d) => dw(x, f, 1, 'same', d)],
+  ];
+  for (const [name, xShape, fShape, op] of cases) {
+    it(name, async () => {
+      const d = name.includes('dilation 3') ? 3 : 2;
+      await use(IGX_WASM);
+      const filter = w(fShape, 11);
+      const actual = weightedGrad((x) => op(x, filter, d), xShape);
+      filter.dispose();
+      // Reference: the same convolution with the dilation written into the filter, on cpu.
+      await use('cpu');
+      const expected = tf.tidy(() => {
+        const dilated = dilateFilter(w(fShape, 11), d);
+        return weightedGrad((x) => op(x, dilated, 1), xShape);
+      });
+      await use(IGX_WASM);
+      assert.ok(relativeError(actual, expected) <= 1e-5, `relative error ${relativeError(actual, expected)}`);
+      // And tfjs's own gradient still refuses dilations on other backends.
+      await use('cpu');
+      assert.throws(() => tf.tidy(() => weightedGrad((x) => op(x, w(fShape, 11), d), xShape)), /dilation/);
+      await use(IGX_WASM);
+    });
+  }
+});
+
+describe('StridedSlice gradient (missing from tfjs 4.22)', () => {
+  // [begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask]
+  const cases: [number[], [number[], number[], number[], number, number, number, number, number]][] = [
+    [[2, 5, 3], [[0, 1], [2, 5], [1, 2], 0, 0, 0, 0, 0]],
+    [[4, 6], [[0, 2], [0, 3], [1, 1], 1, 1, 0, 0, 2]], // x[:, 2], as in the age model
+    [[7, 6], [[6, 1], [0, 6], [-2, 3], 0, 0, 0, 0, 0]], // negative stride
+    [[3, 4, 5], [[0, 1], [0, 4], [1, 2], 0, 0, 1, 0, 0]], // ellipsis
+    [[3, 4], [[0, 0, 1], [3, 0, 3], [1, 1, 1], 0, 0, 0, 2, 0]], // new axis
+  ];
+  for (const [shape, args] of cases) {
+    it(`${JSON.stringify(shape)} ${JSON.stringify(args)}`, async () => {
+      for (const backend of [IGX_WASM, 'cpu']) {
+        await use(backend);
+        const before = tf.memory().numTensors;
+        const [actual, expected] = tf.tidy(() => {
+          const x = w(shape, 5);
+          const y = tf.stridedSlice(x, ...args);
+          const r = tf.randomUniform(y.shape, 0.5, 1.5, 'float32', 6);
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.stridedSlice(v, ...args), r)))(x);
+          // Reference: slice a tensor of flat indices to learn where each output element came from.
+          const from = tf.stridedSlice(tf.reshape(tf.range(0, x.size), shape), ...args).dataSync();
+          const ref = new Float32Array(x.size);
+          const rv = r.dataSync();
+          from.forEach((src, k) => (ref[src] = (ref[src] as number) + (rv[k] as number)));
+          return [g.dataSync(), ref];
+        });
+        assert.deepEqual(Array.from(actual), Array.from(expected), backend);
+        assert.equal(tf.memory().numTensors, before);
+      }
+    });
+  }
+});
+
+// ------------------------------------------------------------------------------------------------
+// Fixture models: input gradients on igx-wasm against the cpu backend
+
+interface ModelCase {
+  name: string;
+  file?: string;
+  image: string;
+  size: [number, number, 1 | 3];
+  /** The model's input from pixel values in [0, 255]. */
+  scale: (v: number) => number;
+  /** Input shape without the batch dimension, when it differs from `size`. */
+  inputShape?: number[];
+  /** Compare with CPU_REFERENCE instead of stock 'cpu' (see test/support/cpu-reference.ts). */
+  fastReference?: boolean;
+}
+
+const MODELS: ModelCase[] = [
+  { name: 'mobilenet_v1_0.25_224', image: 'cat.jpg', size: [224, 224, 3], scale: (v) => v / 127.5 - 1 },
+  { name: 'darknet_tiny', image: 'dog.jpg', size: [224, 224, 3], scale: (v) => v / 255, fastReference: true },
+  { name: 'mobilenet_v2_mid_5class', image: 'pizza.jpg', size: [224, 224, 3], scale: (v) => v / 255, fastReference: true },
+  { name: 'emotion_64_gray', image: 'tabby_cat_224.jpg', size: [64, 64, 1], scale: (v) => v / 127.5 - 1 },
+  { name: 'age_64', image: 'tabby_cat_224.jpg', size: [64, 64, 3], scale: (v) => v / 255 },
+  { name: 'lenet_graph', image: 'coffee_mug.jpg', size: [28, 28, 1], scale: (v) => v / 255 },
+  { name: 'lenet_layers_multi_output', image: 'coffee_mug.jpg', size: [28, 28, 1], scale: (v) => v / 255, inputShape: [28, 28] },
+  { name: 'mnist_layers_sequential', file: 'mnist.json', image: 'coffee_mug.jpg', size: [28, 28, 1], scale: (v) => v / 255 },
+];
+
+function outputOf(m: FixtureModel, x: tf.Tensor): tf.Tensor {
+  const out = m.model.predict(x) as tf.Tensor | tf.Tensor[];
+  const last = Array.isArray(out) ? (out[out.length - 1] as tf.Tensor) : out;
+  return tf.reshape(last, [last.shape[0] as number, -1]);
+}
+
+/**
+ * The class whose score is differentiated: the top one unless its softmax probability is saturated
+ * (p(1-p) then cancels in float32 differently on each backend), else the runner-up.
+ */
+function pickClass(scores: Float32Array): number {
+  const order = Array.from(scores.keys()).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  const top = order[0] as number;
+  return (scores[top] as number) > 0.99 && (scores[top] as number) <= 1 && order.length > 1 ? (order[1] as number) : top;
+}
+
+interface Run {
+  scores: Float32Array;
+  grad: Float32Array;
+}
+
+async function runModel(
+  c: ModelCase,
+  backend: string,
+  pixels: Float32Array,
+  cls?: number,
+  perturb = 0,
+): Promise<Run & { cls: number }> {
+  await use(backend);
+  const m = await loadFixtureModel(c.name, c.file);
+  try {
+    const before = tf.memory().numTensors;
+    const x = modelInput(c, pixels, perturb);
+    const scores = tf.tidy(() => outputOf(m, x).dataSync() as Float32Array);
+    const k = cls ?? pickClass(scores);
+    const score = (v: tf.Tensor): tf.Tensor => tf.sum(tf.slice(outputOf(m, v), [0, k], [-1, 1]));
+    // Two steps: the second runs on igx-wasm's cached flipped filters.
+    let grad: Float32Array = new Float32Array();
+    for (let step = 0; step < (backend === IGX_WASM ? 2 : 1); step++) {
+      grad = tf.tidy(() => tf.grad(score)(x).dataSync() as Float32Array);
+    }
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
+    return { scores, grad, cls: k };
+  } finally {
+    m.dispose();
+  }
+}
+
+/** The model input; `perturb` scales each value by 1 + perturb * (a fixed pseudo-random in [-1, 1]). */
+function modelInput(c: ModelCase, pixels: Float32Array, perturb = 0): tf.Tensor {
+  const values = Array.from(pixels, (v, i) => c.scale(v) * (1 + perturb * Math.sin(i * 12.9898)));
+  return tf.tidy(() => tf.reshape(tf.tensor(values), [1, ...(c.inputShape ?? c.size)]));
+}
+
+async function forwardOn(c: ModelCase, backend: string, pixels: Float32Array): Promise<Float32Array> {
+  await use(backend);
+  const m = await loadFixtureModel(c.name, c.file);
+  try {
+    return tf.tidy(() => outputOf(m, modelInput(c, pixels)).dataSync() as Float32Array);
+  } finally {
+    m.dispose();
+  }
+}
+
+describe('fixture models: igx-wasm input gradients match the cpu backend', () => {
+  it('the fast cpu reference gives exactly stock cpu input gradients', async () => {
+    registerCpuReference();
+    const c = MODELS.find((m) => m.name === 'emotion_64_gray') as ModelCase;
+    const pixels = await fixtureImage(c.image, ...c.size);
+    const stock = await runModel(c, 'cpu', pixels);
+    const fast = await runModel(c, CPU_REFERENCE, pixels, stock.cls);
+    assert.deepEqual(fast.grad, stock.grad);
+    await use(IGX_WASM);
+  });
+
+  for (const c of MODELS) {
+    it(c.name, async (t) => {
+      registerCpuReference();
+      const pixels = await fixtureImage(c.image, ...c.size);
+      await use(IGX_WASM);
+      const dataIds = (tf.backend() as BackendWasm).numDataIds();
+      const igx = await runModel(c, IGX_WASM, pixels);
+      // igx-wasm's cached filters are freed with the model's weights.
+      assert.equal((tf.backend() as BackendWasm).numDataIds(), dataIds, 'igx-wasm kept data after the model was disposed');
+
+      // Forward: igx-wasm runs the wasm backend's kernels, except batch norm (computed as x*f+b, which
+      // rounds differently) and min/max with a scalar (as a clamp).
+      const wasmScores = await forwardOn(c, 'wasm', pixels);
+      const forwardError = relativeError(igx.scores, wasmScores);
+      assert.ok(forwardError <= 1e-5, `forward differs from the wasm backend by ${forwardError}`);
+
+      const referenceBackend = c.fastReference ? CPU_REFERENCE : 'cpu';
+      const reference = await runModel(c, referenceBackend, pixels, igx.cls);
+      assert.ok(relativeError(igx.scores, reference.scores) <= 1e-4, 'forward differs from cpu');
+      const err = relativeError(igx.grad, reference.grad);
+      let note = '';
+      if (err > TOLERANCE) {
+        // Past 1e-3 the comparison is only meaningful relative to how much the reference's own
+        // gradient moves when the input moves by 1e-6 (relative): activations within float32
+        // rounding of a ReLU/ReLU6 kink or a max-pool tie flip either way, and summation order
+        // differs between XNNPACK and the cpu loops. A wrong kernel gives errors of order 0.1-1.
+        const moved = await runModel(c, referenceBackend, pixels, igx.cls, 1e-6);
+        const sensitivity = relativeError(moved.grad, reference.grad);
+        note = `; the cpu gradient itself moves ${sensitivity.toExponential(2)} under a 1e-6 input perturbation`;
+        assert.ok(err <= 2 * sensitivity && err <= 0.1, `relative error ${err} > ${TOLERANCE}${note}`);
+      }
+      await use(IGX_WASM);
+      t.diagnostic(
+        `${c.name}: class ${igx.cls} (score ${igx.scores[igx.cls]?.toPrecision(3)}), ` +
+          `relative error ${err.toExponential(2)}${note}`,
+      );
+    });
+  }
+});
