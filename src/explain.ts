@@ -3,11 +3,12 @@
  * Returns data and writes files; never prints (the CLI does).
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients, computeScores, type Completeness } from './attribution/integrated-gradients.js';
 import { computeAttributionGrid, computeAttributionStats } from './attribution/summary.js';
 import type { Target } from './attribution/types.js';
+import { computeConfigHash } from './config/config-hash.js';
 import { DEFAULT_START_STEPS, type ExplainConfig } from './config/explain-config.js';
 import type { ResizeMode } from './config/sidecar.js';
 import { selectBackend, type BackendInfo } from './engine/backend.js';
@@ -35,6 +36,8 @@ export interface ExplainSession {
   preprocess: { mean: number[]; std: number[] };
   resize: ResizeMode;
   batchSize: number;
+  /** sha256 of the settings that decide the outputs (see buildOutcomeConfig): equal hash, reusable outputs. */
+  configHash: string;
   loadMs: number;
 }
 
@@ -82,6 +85,7 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
       preprocess,
       resize: config.resize ?? model.sidecar?.resize ?? 'cover',
       batchSize: config.batchSize ?? computeAutoBatchSize(height, width, channels),
+      configHash: computeConfigHash(config, model.sha256),
       loadMs: performance.now() - started,
     };
   } catch (err) {
@@ -129,10 +133,19 @@ function toJsonCompleteness(c: Completeness) {
   return { ...c, relativeError: Number.isFinite(c.relativeError) ? c.relativeError : null };
 }
 
-/** Output file names for an image: photo.jpg → photo.ig.png, photo.overlay.png, photo.ig.json, photo.ig.npy. */
-export function buildOutputNames(imagePath: string): { heatmap: string; overlay: string; report: string; raw: string } {
-  const stem = basename(imagePath, extname(imagePath));
+/**
+ * Output file names for an image: photo.jpg → photo.ig.png, photo.overlay.png, photo.ig.json, photo.ig.npy.
+ * `outputStem` (a path under --out without extension, e.g. a/photo) mirrors an input tree.
+ */
+export function buildOutputNames(imagePath: string, outputStem?: string): { heatmap: string; overlay: string; report: string; raw: string } {
+  const stem = outputStem ?? basename(imagePath, extname(imagePath));
   return { heatmap: `${stem}.ig.png`, overlay: `${stem}.overlay.png`, report: `${stem}.ig.json`, raw: `${stem}.ig.npy` };
+}
+
+export interface ExplainImageOptions {
+  /** Where under --out the files go, without extension (default: the image's base name). */
+  outputStem?: string;
+  onProgress?: (p: ExplainProgress) => void;
 }
 
 /**
@@ -142,9 +155,10 @@ export function buildOutputNames(imagePath: string): { heatmap: string; overlay:
 export async function explainImage(
   session: ExplainSession,
   imagePath: string,
-  onProgress?: (p: ExplainProgress) => void,
+  options: ExplainImageOptions = {},
 ): Promise<ExplainResult> {
   const { config, model, forward, preprocess } = session;
+  const { onProgress, outputStem } = options;
   const timingsMs: Record<string, number> = {};
   const t0 = performance.now();
   const [height, width, channels] = model.inputShape;
@@ -206,11 +220,12 @@ export async function explainImage(
     if (config.steps === undefined && !result.isConverged) {
       warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
     }
-    const names = buildOutputNames(imagePath);
+    const names = buildOutputNames(imagePath, outputStem);
     const index = target.kind === 'index' ? target.index : target.a;
     report = {
       schemaVersion: REPORT_SCHEMA_VERSION,
       igxVersion: IGX_VERSION,
+      configHash: session.configHash,
       model: {
         path: session.modelPath,
         format: model.format,
@@ -253,7 +268,7 @@ export async function explainImage(
         polarity: config.polarity,
         clipPercentile: config.clipPercentile,
       },
-      outputs: { heatmap: names.heatmap, overlay: names.overlay, raw: config.saveRaw ? names.raw : null },
+      outputs: { heatmap: basename(names.heatmap), overlay: basename(names.overlay), raw: config.saveRaw ? basename(names.raw) : null },
       warnings,
       timingsMs,
     };
@@ -270,7 +285,7 @@ export async function explainImage(
   timingsMs.totalMs = performance.now() - t0;
   ReportSchema.parse(report);
 
-  const names = buildOutputNames(imagePath);
+  const names = buildOutputNames(imagePath, outputStem);
   const files = {
     report: join(config.out, names.report),
     heatmap: join(config.out, names.heatmap),
@@ -286,7 +301,7 @@ export async function explainImage(
   ];
   const written: string[] = [];
   try {
-    await mkdir(config.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    await mkdir(dirname(files.report), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
       throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
     });
     for (const [path, bytes] of writes) {

@@ -77,9 +77,11 @@ async function runExplain(
       bar?.start(1, 0);
       let result: ExplainResult;
       try {
-        result = await explainImage(session, image, (p) => {
-          bar?.setTotal(p.pointsPlanned * p.baselineCount);
-          bar?.update(p.baselineIndex * p.pointsPlanned + p.pointsDone);
+        result = await explainImage(session, image, {
+          onProgress: (p) => {
+            bar?.setTotal(p.pointsPlanned * p.baselineCount);
+            bar?.update(p.baselineIndex * p.pointsPlanned + p.pointsDone);
+          },
         });
       } catch (err) {
         bar?.stop();

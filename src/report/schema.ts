@@ -23,9 +23,11 @@ const ClassScoreSchema = z.strictObject({
 export const ReportSchema = z.strictObject({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   igxVersion: z.string(),
+  /** sha256 of the settings that decide the outputs and the model's sha256: `--resume` reuses a report with the same hash. */
+  configHash: z.string().regex(/^[0-9a-f]{64}$/),
   model: z.strictObject({
     path: z.string(),
-    format: z.enum(['graph', 'layers']),
+    format: z.enum(['graph', 'layers', 'savedmodel']),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
     output: z.strictObject({ name: z.string(), index: z.number().int(), space: z.enum(['probabilities', 'logits', 'raw']) }),
@@ -78,7 +80,7 @@ export const ReportSchema = z.strictObject({
     polarity: z.enum(['positive', 'negative', 'absolute', 'all']),
     clipPercentile: z.number(),
   }),
-  /** File names of the outputs, relative to the report's folder. */
+  /** File names of the outputs, in the report's folder. */
   outputs: z.strictObject({ heatmap: z.string(), overlay: z.string(), raw: z.string().nullable() }),
   warnings: z.array(z.string()),
   /** The only field that differs between two runs of the same config: keep it last. */
