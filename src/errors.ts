@@ -16,7 +16,13 @@ export type ErrorCode =
   | 'E_IMAGE_DECODE' // the image cannot be decoded
   | 'E_BASELINE' // a baseline spec or baseline image is unusable
   | 'E_WRITE' // an output file cannot be written
-  | 'E_COMPLETENESS'; // --fail-on-completeness and the error is above tolerance
+  | 'E_COMPLETENESS' // --fail-on-completeness and the error is above tolerance
+  | 'E_MODEL_SIGNATURE' // a SavedModel has no such signature, tag set, input or output key
+  | 'E_MODEL_CHECKSUM' // a SavedModel's variables fail their CRC32C check
+  | 'E_DRIFT_RUN' // igx drift: a run folder is missing, holds no *.ig.json reports, or its igx-run.json is invalid
+  | 'E_DRIFT_CONFIG' // igx drift: the runs' explain settings differ and --allow-config-change was not given
+  | 'E_DRIFT_PAIR' // igx drift: an image is in one run only, or its sha256 differs between the runs
+  | 'E_DRIFT_REPORT'; // igx drift: a report or its raw .npy is unreadable or invalid
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_FLAG: 2,
@@ -33,6 +39,12 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_IMAGE_DECODE: 1,
   E_WRITE: 1,
   E_COMPLETENESS: 1,
+  E_MODEL_SIGNATURE: 2,
+  E_MODEL_CHECKSUM: 2,
+  E_DRIFT_RUN: 2,
+  E_DRIFT_CONFIG: 2,
+  E_DRIFT_PAIR: 2,
+  E_DRIFT_REPORT: 2,
 };
 
 export class IgxError extends Error {

@@ -33,8 +33,9 @@ test('explain with the default model writes a valid heatmap, overlay, report and
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /default/);
   const lines = r.stdout.trim().split('\n');
-  assert.equal(lines.length, 1);
+  assert.equal(lines.length, 2, 'one line per image, then the summary');
   const printed = JSON.parse(lines[0] as string);
+  assert.deepEqual(JSON.parse(lines[1] as string).summary.ok, 1);
   const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'cat.ig.json'), 'utf8')));
   assert.equal(printed.files.heatmap, join(out, 'cat.ig.png'));
   assert.ok([281, 282].includes(report.target.index), `tabby or tiger cat, got ${report.target.label}`);
@@ -46,22 +47,25 @@ test('explain with the default model writes a valid heatmap, overlay, report and
     assert.deepEqual([overlay.format, overlay.width, overlay.height], ['png', 224, 224]);
     const npy = readFileSync(join(out, 'cat.ig.npy'));
     assert.equal(npy.length - (npy.readUInt16LE(8) + 10), 224 * 224 * 3 * 4);
-    assert.deepEqual(readdirSync(out).sort(), ['cat.ig.json', 'cat.ig.npy', 'cat.ig.png', 'cat.overlay.png']);
+    assert.deepEqual(readdirSync(out).sort(), ['cat.ig.json', 'cat.ig.npy', 'cat.ig.png', 'cat.overlay.png', 'igx-run.json']);
   });
 });
 
 test('a corrupt image exits 1 with one clear line and leaves no file; the other image still runs', () => {
   const out = tempDir();
-  const bad = join(tempDir(), 'broken.jpg');
+  const inputs = tempDir();
+  const bad = join(inputs, 'broken.jpg');
   writeFileSync(bad, readFileSync(fixture('images', 'dog.jpg')).subarray(0, 2000));
-  const good = join(tempDir(), 'dog.jpg');
+  const good = join(inputs, 'dog.jpg');
   copyFileSync(fixture('images', 'dog.jpg'), good);
   const r = igx(['explain', bad, good, '--steps', '8', '--out', out, '--model', fixture('models', 'mobilenet_v1_0.25_224')]);
   assert.equal(r.status, 1);
   const errorLines = r.stderr.split('\n').filter((l) => l.includes('broken.jpg'));
   assert.equal(errorLines.length, 1);
   assert.match(errorLines[0] as string, /E_IMAGE_DECODE/);
-  assert.deepEqual(readdirSync(out).sort(), ['dog.ig.json', 'dog.ig.png', 'dog.overlay.png']);
+  assert.deepEqual(readdirSync(out).sort(), ['dog.ig.json', 'dog.ig.png', 'dog.overlay.png', 'igx-run.json']);
+  const manifest = JSON.parse(readFileSync(join(out, 'igx-run.json'), 'utf8'));
+  assert.deepEqual(manifest.rows.map((row: { relPath: string; status: string }) => [row.relPath, row.status]), [['broken.jpg', 'failed'], ['dog.jpg', 'ok']]);
 });
 
 test('bad flags exit 2 with one line naming the flag', () => {
@@ -76,9 +80,9 @@ test('bad flags exit 2 with one line naming the flag', () => {
   ];
   for (const [flags, pattern] of cases) {
     const out = tempDir();
-    const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '2', '--out', out, ...flags]);
+    const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '2', '--out', out, '--quiet', ...flags]);
     assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.includes('embedded default') && !l.startsWith('igx: backend'));
+    const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `${flags.join(' ')} printed:\n${r.stderr}`);
     assert.match(lines[0] as string, pattern);
     assert.equal(existsSync(join(out, 'dog.ig.json')), false);

@@ -1,117 +1,191 @@
-import type { ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { METHODS } from '../attribution/types.js';
+import { runBatch, type BatchEvent, type ImageExplainer } from '../batch/run-batch.js';
+import { parseShard } from '../batch/shard.js';
+import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
-import { isIgxError } from '../errors.js';
-import { closeExplainSession, explainImage, openExplainSession, type ExplainResult } from '../explain.js';
-import type { CliIo, CommandContext } from './io.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../explain.js';
+import type { CommandContext } from './io.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+interface ExplainCommandFlags extends RawExplainFlags {
+  json?: boolean;
+  quiet?: boolean;
+  config?: string;
+  resume?: boolean;
+  shard?: string;
+}
+
+/** Exit codes for signals, as shells report them: 128 + the signal's number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
 export function registerExplainCommand(program: Command, ctx: CommandContext): void {
-  const { io, c, say, run } = ctx;
+  // No commander defaults: a value left out must stay undefined so igx.config.json can supply it.
   program
     .command('explain')
-    .description('attribute a classifier\'s score for each image to its pixels; write a heatmap, an overlay and a JSON report')
-    .argument('<image...>', 'image files (JPEG, PNG, WebP, GIF, TIFF, AVIF)')
+    .description("attribute a classifier's score for each image to its pixels; write a heatmap, an overlay and a JSON report per image")
+    .argument('<input...>', 'image files, folders (recursive) or quoted globs, mixed; images are JPEG, PNG, WebP, GIF, TIFF, AVIF')
     .option('-m, --model <path>', 'tfjs graph or layers model: a folder or its model.json (default: the embedded MobileNet v1 0.25)')
     .option('--output <name|index>', 'the model output F reads (default: the last)')
     .addOption(new Option('--output-space <space>', 'probabilities, or logits = the input of the output softmax (default: what the model outputs)').choices(['probabilities', 'logits']))
-    .option('-t, --target <target>', 'top (the predicted class), a class index, a label, or A-B for F = out[A] - out[B]', 'top')
-    .addOption(new Option('--method <method>', 'quadrature rule along the path').choices(METHODS as string[]).default('gausslegendre'))
+    .option('-t, --target <target>', 'top (the predicted class), a class index, a label, or A-B for F = out[A] - out[B] (default: top)')
+    .addOption(new Option('--method <method>', 'quadrature rule along the path (default: gausslegendre)').choices(METHODS as string[]))
     .option('-s, --steps <n>', 'exactly n interpolation points per baseline (default: adaptive from 50)')
-    .option('--tolerance <x>', 'adaptive: refine while the relative completeness error exceeds x', '0.05')
-    .option('--max-steps <n>', 'adaptive: at most n points per baseline', '400')
+    .option('--tolerance <x>', 'adaptive: refine while the relative completeness error exceeds x (default: 0.05)')
+    .option('--max-steps <n>', 'adaptive: at most n points per baseline (default: 400)')
     .option('-b, --baseline <spec>', 'black | white | uniform | gaussian[:SIGMA] | blur[:SIGMA] | an image file; repeat to average over baselines (default: black)', collect)
-    .option('--baseline-samples <k>', 'draws of each random baseline (uniform, gaussian)', '1')
-    .option('--seed <n>', 'seed for every random choice', '0')
-    .option('--batch-size <n>', 'interpolation points per model call, or auto', 'auto')
-    .addOption(new Option('--preprocess <preset>', 'pixels (0..255) to model input (default: the model\'s igx.json, else [-1,1])').choices(PRESETS as unknown as string[]))
+    .option('--baseline-samples <k>', 'draws of each random baseline, uniform and gaussian (default: 1)')
+    .option('--seed <n>', 'seed for every random choice (default: 0)')
+    .option('--batch-size <n>', 'interpolation points per model call, or auto (default: auto)')
+    .addOption(new Option('--preprocess <preset>', "pixels (0..255) to model input (default: the model's igx.json, else [-1,1])").choices(PRESETS as unknown as string[]))
     .option('--mean <list>', 'per-channel mean for (x - mean) / std, e.g. 123.7,116.3,103.5')
     .option('--std <list>', 'per-channel std for (x - mean) / std')
-    .addOption(new Option('--resize <mode>', 'fit the image to the model input (default cover = centre crop)').choices(RESIZE_MODES as unknown as string[]))
-    .addOption(new Option('--polarity <which>', 'which attributions the heatmap shows').choices(POLARITIES as unknown as string[]).default('absolute'))
-    .option('--clip-percentile <p>', 'saturate the heatmap at this percentile of |attribution|', '99')
-    .option('-o, --out <dir>', 'output folder', 'igx-out')
+    .addOption(new Option('--resize <mode>', 'fit the image to the model input (default: cover = centre crop)').choices(RESIZE_MODES as unknown as string[]))
+    .addOption(new Option('--polarity <which>', 'which attributions the heatmap shows (default: absolute)').choices(POLARITIES as unknown as string[]))
+    .option('--clip-percentile <p>', 'saturate the heatmap at this percentile (default: 99)')
+    .option('-o, --out <dir>', 'output folder; outputs mirror the inputs\' folders below their common root (default: igx-out)')
     .option('--save-raw', 'also write photo.ig.npy: float32 attributions [H, W, C]')
-    .addOption(new Option('--backend <name>', 'tensorflow (tfjs-node, if installed) > wasm > cpu').choices(BACKENDS as unknown as string[]).default('auto'))
-    .option('--fail-on-completeness', 'exit 1 when an image\'s completeness error is above --tolerance')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this, before decoding')
-    .option('--json', 'print one JSON object per image on stdout (the report plus output paths)')
+    .addOption(new Option('--backend <name>', 'tensorflow (tfjs-node, if installed) > wasm > cpu (default: auto)').choices(BACKENDS as unknown as string[]))
+    .option('--workers <n>', 'threads computing gradients, each with its own backend and model; 1 = no thread (default: one per core)')
+    .option('--max-memory <size>', 'memory budget of the gradient work, all workers together, e.g. 2GB or 512MB; sets the automatic batch size and caps the workers (default: half the available memory)')
+    .option('--fail-on-completeness', "exit 1 when an image's completeness error is above --tolerance")
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, read from the header before decoding (default: 268402689)')
+    .option('--config <file>', 'JSON file of these flags in camelCase, under the command line (default: ./igx.config.json if present)')
+    .option('--resume', 'skip inputs whose report exists for the same image bytes and config')
+    .option('--shard <i/n>', 'take only the inputs of shard i of n (split by path hash); merge the manifests with igx merge')
+    .option('--json', 'print one JSON line per image on stdout as it finishes (NDJSON), then a summary line')
     .option('-q, --quiet', 'print only errors')
-    .action(async (images: string[], opts: RawExplainFlags & { json?: boolean; quiet?: boolean }) => {
-      const { json, quiet, ...flags } = opts;
-      run.code = await runExplain(images, flags, { json: Boolean(json), quiet: Boolean(quiet) }, io, c, say);
+    .action(async (inputs: string[], opts: ExplainCommandFlags) => {
+      ctx.run.code = await runExplain(inputs, opts, ctx);
     });
 }
 
-async function runExplain(
-  images: string[],
-  flags: RawExplainFlags,
-  mode: { json: boolean; quiet: boolean },
-  io: CliIo,
-  c: ChalkInstance,
-  say: (line: string) => void,
-): Promise<number> {
-  const config = parseExplainFlags(flags);
+async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: CommandContext): Promise<number> {
+  const { io, c, say } = ctx;
+  const { json, quiet, config: configPath, resume, shard: shardText, ...flags } = opts;
+  const shard = shardText === undefined ? undefined : parseShard(shardText);
+  const fromFile = await readConfigFile(configPath);
+  const config = parseExplainFlags(mergeExplainFlags(fromFile?.flags, flags));
   const session = await openExplainSession(config);
+
+  const controller = new AbortController();
+  let signalName: string | undefined;
+  const onSignal = (name: string): void => {
+    if (signalName) process.exit(SIGNAL_EXIT[name] ?? 1); // a second signal: stop now
+    signalName = name;
+    say(c.yellow(`igx: ${name}: abandoning the images in progress, writing the manifest (press again to stop at once)`));
+    controller.abort();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  const showBar = Boolean(io.stderr.isTTY) && !json && !quiet;
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        {
+          stream: io.stderr as NodeJS.WriteStream,
+          format: '[{bar}] {value}/{total} images | {file} {points} | {rate} img/s | ETA {eta_formatted}',
+          hideCursor: true,
+          etaBuffer: 20,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const started = Date.now();
+  let done = 0;
+  let found = 0;
+  let lastPlainLineMs = Date.now();
+  const rate = (): string => (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(2);
+  let incomplete = 0;
+
+  const onEvent = (e: BatchEvent): void => {
+    switch (e.type) {
+      case 'start':
+        if (!quiet) say(c.dim(`igx: run root ${e.runRoot}; manifest ${e.manifestPath}`));
+        bar?.start(0, 0, { file: '', points: '', rate: '0.00' });
+        break;
+      case 'discovered':
+        found = e.count;
+        bar?.setTotal(found);
+        break;
+      case 'image-start':
+        bar?.update(done, { file: e.path, points: '', rate: rate() });
+        break;
+      case 'progress':
+        bar?.update(done, { file: e.path, points: `${e.progress.pointsDone}/${e.progress.pointsPlanned} pts`, rate: rate() });
+        break;
+      case 'row': {
+        done += 1;
+        const { row, result } = e;
+        const r = result?.report;
+        if (r && !r.completeness.isWithinTolerance) incomplete += 1;
+        if (json) {
+          io.stdout.write(`${JSON.stringify(r ? { status: 'ok', ...r, files: result?.files } : { ...row })}\n`);
+        }
+        const line =
+          row.status === 'failed'
+            ? `${c.red('error')} ${row.path}: ${row.error?.message} [${row.error?.code}]`
+            : row.status === 'skipped'
+              ? quiet
+                ? undefined
+                : c.dim(`skip ${row.path}: ${row.reason}`)
+              : quiet || !r
+                ? undefined
+                : `${c.green('ok')} ${row.path}: ${r.target.label ?? `class ${r.target.index}`}${r.target.minus ? ` − ${r.target.minus.label ?? `class ${r.target.minus.index}`}` : ''} ${r.target.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4))}`;
+        const warnings = quiet || !r ? [] : r.warnings.map((w) => `${c.yellow('warning')} ${row.path}: ${w}`);
+        for (const l of [line, ...warnings]) {
+          if (l === undefined) continue;
+          // Over a bar: clear its line first; the next update redraws it below.
+          if (bar) io.stderr.write(`\r\x1b[2K${l}\n`);
+          else say(l);
+        }
+        bar?.update(done, { file: '', points: '', rate: rate() });
+        if (!bar && !quiet && Date.now() - lastPlainLineMs > 10000) {
+          lastPlainLineMs = Date.now();
+          say(c.dim(`igx: ${done}/${found} inputs done, ${rate()} img/s`));
+        }
+        break;
+      }
+    }
+  };
+
+  const explainer: ImageExplainer = {
+    explainImage: (path, options) => explainImage(session, path, options),
+    configHash: session.configHash,
+    model: { path: session.modelPath, format: session.model.format, sha256: session.model.sha256 },
+    concurrency: 1,
+  };
   try {
-    if (session.isDefaultModel && !mode.quiet) {
+    if (session.isDefaultModel && !quiet) {
       say(c.dim(`igx: no --model given: using the embedded default, MobileNet v1 0.25 (${session.modelPath})`));
     }
-    if (!mode.quiet) {
+    if (fromFile && !quiet) say(c.dim(`igx: config from ${fromFile.file}`));
+    if (!quiet) {
       say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}`));
     }
-    const showBar = Boolean(io.stderr.isTTY) && !mode.json && !mode.quiet;
-    let failed = 0;
-    let incomplete = 0;
-    for (const image of images) {
-      const bar = showBar
-        ? new cliProgress.SingleBar(
-            { stream: io.stderr as NodeJS.WritableStream & NodeJS.WriteStream, format: `${image} [{bar}] {value}/{total} points | {duration_formatted} elapsed`, hideCursor: true, clearOnComplete: true },
-            cliProgress.Presets.shades_classic,
-          )
-        : undefined;
-      bar?.start(1, 0);
-      let result: ExplainResult;
-      try {
-        result = await explainImage(session, image, {
-          onProgress: (p) => {
-            bar?.setTotal(p.pointsPlanned * p.baselineCount);
-            bar?.update(p.baselineIndex * p.pointsPlanned + p.pointsDone);
-          },
-        });
-      } catch (err) {
-        bar?.stop();
-        if (!isIgxError(err) || err.exitCode !== 1) throw err;
-        failed += 1;
-        say(`${c.red('error')} ${image}: ${err.message} [${err.code}]`);
-        if (mode.json) io.stdout.write(`${JSON.stringify({ image: { path: image }, error: { code: err.code, message: err.message } })}\n`);
-        continue;
-      }
-      bar?.stop();
-      const r = result.report;
-      const within = r.completeness.isWithinTolerance;
-      if (!within) incomplete += 1;
-      if (mode.json) io.stdout.write(`${JSON.stringify({ ...r, files: result.files })}\n`);
-      if (!mode.quiet) {
-        const rel = r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4);
-        const label = r.target.label ?? `class ${r.target.index}`;
-        const minus = r.target.minus ? ` − ${r.target.minus.label ?? `class ${r.target.minus.index}`}` : '';
-        say(`${c.green('ok')} ${image}: ${label}${minus} ${r.target.score.toFixed(4)} · ${r.steps} steps · completeness error ${(within ? c.green : c.yellow)(rel)} → ${result.files.heatmap}`);
-        for (const w of r.warnings) say(`${c.yellow('warning')} ${image}: ${w}`);
-      }
+    const summary = await runBatch(explainer, { inputs, config, shard, resume: Boolean(resume), signal: controller.signal, onEvent });
+    bar?.stop();
+    const counts = summary.manifest.counts;
+    if (json) {
+      io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - started) / 1000 } })}\n`);
     }
-    if (failed > 0) return 1;
-    if (incomplete > 0 && session.config.failOnCompleteness) {
-      say(`${c.red('error')}: ${incomplete} image(s) above the completeness tolerance ${session.config.tolerance} [E_COMPLETENESS]`);
+    if (!quiet) say(`igx: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped → ${summary.manifestPath}`);
+    if (summary.isInterrupted) return SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 130;
+    if (counts.failed > 0) return 1;
+    if (incomplete > 0 && config.failOnCompleteness) {
+      say(`${c.red('error')}: ${incomplete} image(s) above the completeness tolerance ${config.tolerance} [E_COMPLETENESS]`);
       return 1;
     }
     return 0;
   } finally {
+    bar?.stop();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
     closeExplainSession(session);
   }
 }
-

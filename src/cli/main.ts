@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { isIgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
 import { registerExplainCommand } from './explain-command.js';
+import { registerInspectCommand } from './inspect-command.js';
+import { registerMergeCommand } from './merge-command.js';
 import { createColours, defaultIo, type CliIo, type CommandContext } from './io.js';
 
 export type { CliIo } from './io.js';
@@ -18,6 +20,8 @@ function buildProgram(ctx: CommandContext): Command {
       outputError: (s, write) => write(c.red(s)),
     });
   registerExplainCommand(program, ctx);
+  registerMergeCommand(program, ctx);
+  registerInspectCommand(program, ctx);
   return program;
 }
 

@@ -32,6 +32,8 @@ export interface RawExplainFlags {
   backend?: string;
   failOnCompleteness?: boolean;
   maxPixels?: string;
+  workers?: string;
+  maxMemory?: string;
 }
 
 /** Normalised settings of one explain run; every field has its final value except those a model decides. */
@@ -60,6 +62,10 @@ export interface ExplainConfig {
   backend: (typeof BACKENDS)[number];
   failOnCompleteness: boolean;
   maxPixels: number;
+  /** Worker threads computing gradients; undefined: one per core (the pool decides). */
+  workers?: number;
+  /** Memory budget of the gradient work, all workers together; undefined: half the available memory. */
+  maxMemoryBytes?: number;
 }
 
 export const DEFAULT_START_STEPS = 50;
@@ -85,6 +91,22 @@ const numberList = z
   })
   .transform((parts) => parts.map(Number));
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+
+/** "2GB", "512MB", "1.5g", "1073741824" → bytes; units are binary (1 GB = 1024³ bytes). Undefined if unreadable. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
+  return m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : undefined;
+}
+
+const MIN_MAX_MEMORY_BYTES = 64 * 1024 ** 2;
+
+const byteSize = z
+  .string()
+  .refine((s) => (parseByteSize(s) ?? 0) >= MIN_MAX_MEMORY_BYTES, { message: 'expected a size of at least 64MB, e.g. 2GB or 512MB' })
+  .transform((s) => parseByteSize(s) as number);
+
 const FLAG_SCHEMA = z.strictObject({
   model: z.string().min(1).optional(),
   output: z.string().min(1).optional(),
@@ -109,18 +131,27 @@ const FLAG_SCHEMA = z.strictObject({
   backend: z.enum(BACKENDS, { message: `expected one of ${BACKENDS.join(', ')}` }).optional(),
   failOnCompleteness: z.boolean().optional(),
   maxPixels: wholeNumber(1).optional(),
+  workers: wholeNumber(1, 256).optional(),
+  maxMemory: byteSize.optional(),
 });
 
 /** camelCase key → the flag a user typed. */
 export const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}`;
 
 /** zod issues → one line naming the flag, what it expected and what came. */
-export function formatFlagIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+export function formatFlagIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, name: (key: string) => string = flagName): string {
   const key = String(issue.path[0] ?? '');
   const received = raw[key];
   const shown = Array.isArray(received) ? received[Number(issue.path[1] ?? 0)] : received;
-  if (issue.code === 'unrecognized_keys') return `unknown option ${issue.keys.map(flagName).join(', ')}`;
-  return `${flagName(key)}: ${issue.message}, received ${JSON.stringify(shown)}`;
+  if (issue.code === 'unrecognized_keys') return `unknown option ${issue.keys.map(name).join(', ')}`;
+  return `${name(key)}: ${issue.message}, received ${JSON.stringify(shown)}`;
+}
+
+/** Checks values without applying defaults; `name` says how to call a key in messages. */
+export function checkExplainFlags(raw: RawExplainFlags, name: (key: string) => string, code: 'E_FLAG' | 'E_CONFIG'): void {
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+  const parsed = FLAG_SCHEMA.safeParse(defined);
+  if (!parsed.success) throw new IgxError(code, formatFlagIssue(parsed.error.issues[0] as z.core.$ZodIssue, defined, name));
 }
 
 /** Validates and normalises the flags; throws IgxError E_FLAG with one line naming the flag. */
@@ -165,5 +196,7 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     failOnCompleteness: f.failOnCompleteness ?? false,
     // sharp's own default limit: about 16384 × 16384
     maxPixels: f.maxPixels ?? 268402689,
+    workers: f.workers,
+    maxMemoryBytes: f.maxMemory,
   };
 }

@@ -14,8 +14,28 @@ import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-han
 import { LayersAdapter } from './layers-adapter.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
+import { readSavedModelFiles, resolveSavedModelDir, SavedModelAdapter, type SavedModelLoadOptions } from './savedmodel/load.js';
 import { readSidecarFile, type SidecarFile } from './sidecar-file.js';
 import type { LoadedModel, ModelForward, OutputChoice } from './types.js';
+
+/** How to open a TensorFlow SavedModel (ignored for TensorFlow.js models). */
+export type LoadModelOptions = SavedModelLoadOptions;
+
+async function loadSavedModelAdapter(files: ModelFiles): Promise<ModelAdapter> {
+  const file = files.modelJsonPath;
+  let model;
+  try {
+    model = await loadGraphModel(createMemoryIOHandler(files));
+  } catch (err) {
+    throw toModelError(err, file, 'loading the converted SavedModel');
+  }
+  try {
+    return new SavedModelAdapter(model, files.json, file);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
 
 async function loadAdapter(files: ModelFiles): Promise<ModelAdapter> {
   const file = files.modelJsonPath;
@@ -200,15 +220,21 @@ class DiskModel implements LoadedModel {
 
 /**
  * Loads a TensorFlow.js graph or layers model from disk: `path` is a folder (with model.json, or exactly
- * one model JSON) or a model JSON file; an igx.json beside it is read and checked. Uses the current
- * tfjs backend. Errors are IgxError: E_MODEL_NOT_FOUND, E_MODEL_INVALID, E_MODEL_PATH, E_CONFIG,
- * E_MODEL_OUTPUT (the sidecar's output), E_UNSUPPORTED_OP.
+ * one model JSON) or a model JSON file; an igx.json beside it is read and checked. A folder holding a
+ * TensorFlow SavedModel (saved_model.pb or .pbtxt) is converted in memory (format 'savedmodel'; `options`
+ * picks its signature, tags and input). Uses the current tfjs backend. Errors are IgxError:
+ * E_MODEL_NOT_FOUND, E_MODEL_INVALID, E_MODEL_PATH, E_CONFIG, E_MODEL_OUTPUT (the sidecar's output),
+ * E_UNSUPPORTED_OP; for SavedModels also E_MODEL_SIGNATURE and E_MODEL_CHECKSUM.
  */
-export async function loadModel(path: string): Promise<LoadedModel> {
-  const modelJsonPath = await resolveModelJsonPath(path);
-  const files = await readModelFiles(modelJsonPath);
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const savedModelDir = await resolveSavedModelDir(path);
+  const files =
+    savedModelDir === undefined
+      ? await readModelFiles(await resolveModelJsonPath(path))
+      : (await readSavedModelFiles(savedModelDir, options)).files;
+  const modelJsonPath = files.modelJsonPath;
   const sidecar = await readSidecarFile(files.modelDir);
-  const adapter = await loadAdapter(files);
+  const adapter = savedModelDir === undefined ? await loadAdapter(files) : await loadSavedModelAdapter(files);
   let model: DiskModel | undefined;
   try {
     const inputShape = resolveInputShape(adapter, modelJsonPath, sidecar);

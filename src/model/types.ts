@@ -1,7 +1,7 @@
 import type { ForwardFn } from '../attribution/types.js';
 import type { Sidecar } from '../config/sidecar.js';
 
-export type ModelFormat = 'graph' | 'layers';
+export type ModelFormat = 'graph' | 'layers' | 'savedmodel';
 export type OutputSpace = 'probabilities' | 'logits';
 
 /** Which output F reads and in which space. Fields left out fall back to the sidecar, then the defaults. */

@@ -1,0 +1,168 @@
+/**
+ * Turns the command line's inputs (files, folders, globs, mixed) into a stream of images to explain.
+ * Folders are walked one at a time with their entries sorted, so the order is the same on every machine
+ * (shards depend on it) and memory holds one folder's names, never the whole tree.
+ */
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import sharp from 'sharp';
+
+/** Extensions igx treats as images without looking inside: a broken one becomes a failed row, not a skip. */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif']);
+
+export type DiscoveredInput =
+  /** An image to explain (or to fail on, if it turns out unreadable). */
+  | { kind: 'image'; path: string; relPath: string }
+  /** A file that is not an image; counted, not explained. */
+  | { kind: 'skipped'; path: string; relPath: string; reason: string }
+  /** Something that could not be walked: a symlink loop, an unreadable folder, a missing input. */
+  | { kind: 'error'; path: string; relPath: string; code: 'E_INPUT_LOOP' | 'E_IMAGE_READ'; message: string };
+
+const toPosix = (p: string): string => p.split(sep).join('/');
+const hasGlobChars = (s: string): boolean => picomatch.scan(s).isGlob;
+
+/** The folder an input lives under: the file's folder, the folder itself, or a glob's static base. */
+async function computeInputBase(arg: string): Promise<string> {
+  if (hasGlobChars(arg)) {
+    try {
+      await stat(arg);
+      // A real file whose name looks like a glob: take it as a path.
+    } catch {
+      return resolve(picomatch.scan(arg).base || '.');
+    }
+  }
+  try {
+    return (await stat(arg)).isDirectory() ? resolve(arg) : dirname(resolve(arg));
+  } catch {
+    return dirname(resolve(arg));
+  }
+}
+
+/**
+ * The deepest folder holding every input: outputs mirror the inputs' paths below it, so a/cat.jpg and
+ * b/cat.jpg get different outputs, and a single photo.jpg gives OUT/photo.ig.png.
+ */
+export async function computeRunRoot(args: string[]): Promise<string> {
+  const bases = await Promise.all(args.map(computeInputBase));
+  const isInside = (dir: string, p: string): boolean => {
+    const rel = relative(dir, p);
+    return !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  let root = bases[0] ?? resolve('.');
+  for (const b of bases.slice(1)) {
+    while (!isInside(root, b) && root !== dirname(root)) root = dirname(root);
+  }
+  return root;
+}
+
+/** Looks inside a file with an unknown extension: sharp reads only the header. */
+async function isImageByContent(path: string): Promise<boolean> {
+  try {
+    const meta = await sharp(path, { failOn: 'none' }).metadata();
+    return Boolean(meta.format && meta.width && meta.height);
+  } catch {
+    return false;
+  }
+}
+
+async function* walkFolder(
+  folder: string,
+  root: string,
+  ancestors: Set<string>,
+  matches: ((relToBase: string) => boolean) | undefined,
+  base: string,
+): AsyncGenerator<DiscoveredInput> {
+  let real: string;
+  let entries: Dirent[];
+  try {
+    real = await realpath(folder);
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const isLoop = e.code === 'ELOOP';
+    yield {
+      kind: 'error',
+      path: folder,
+      relPath: toPosix(relative(root, folder)),
+      code: isLoop ? 'E_INPUT_LOOP' : 'E_IMAGE_READ',
+      message: isLoop ? `symlink loop at folder '${folder}'` : `cannot read folder '${folder}': ${e.code ?? e.message}`,
+    };
+    return;
+  }
+  if (ancestors.has(real)) {
+    yield {
+      kind: 'error',
+      path: folder,
+      relPath: toPosix(relative(root, folder)),
+      code: 'E_INPUT_LOOP',
+      message: `symlink loop: '${folder}' leads back to '${real}', which is already being walked`,
+    };
+    return;
+  }
+  ancestors.add(real);
+  try {
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      const relPath = toPosix(relative(root, path));
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const s = await stat(path);
+          isDir = s.isDirectory();
+          isFile = s.isFile();
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          yield e.code === 'ELOOP'
+            ? { kind: 'error', path, relPath, code: 'E_INPUT_LOOP', message: `symlink loop at '${path}'` }
+            : { kind: 'error', path, relPath, code: 'E_IMAGE_READ', message: `broken symlink '${path}': ${e.code ?? e.message}` };
+          continue;
+        }
+      }
+      if (isDir) {
+        yield* walkFolder(path, root, ancestors, matches, base);
+      } else if (isFile) {
+        if (matches && !matches(toPosix(relative(base, path)))) continue;
+        const ext = entry.name.slice(entry.name.lastIndexOf('.')).toLowerCase();
+        if (entry.name.includes('.') && IMAGE_EXTENSIONS.has(ext)) yield { kind: 'image', path, relPath };
+        else if (await isImageByContent(path)) yield { kind: 'image', path, relPath };
+        else yield { kind: 'skipped', path, relPath, reason: 'not an image' };
+      }
+    }
+  } finally {
+    ancestors.delete(real);
+  }
+}
+
+/**
+ * Every input, in command-line order; folders recursively. A file named on the command line is always
+ * an image to try (a broken one fails loudly); files found in folders are images by extension or content.
+ */
+export async function* discoverInputs(args: string[], root: string): AsyncGenerator<DiscoveredInput> {
+  for (const arg of args) {
+    let info: Awaited<ReturnType<typeof stat>> | undefined;
+    try {
+      info = await stat(arg);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (hasGlobChars(arg) && e.code === 'ENOENT') {
+        const scan = picomatch.scan(arg);
+        const base = resolve(scan.base || '.');
+        const isMatch = picomatch(scan.glob, { dot: false });
+        yield* walkFolder(base, root, new Set(), (rel) => isMatch(rel), base);
+        continue;
+      }
+      const relPath = toPosix(relative(root, resolve(arg)));
+      yield e.code === 'ELOOP'
+        ? { kind: 'error', path: arg, relPath, code: 'E_INPUT_LOOP', message: `symlink loop at '${arg}'` }
+        : // A missing file is the image's failure, reported like any unreadable image.
+          { kind: 'image', path: arg, relPath };
+      continue;
+    }
+    if (info.isDirectory()) yield* walkFolder(resolve(arg), root, new Set(), undefined, resolve(arg));
+    else yield { kind: 'image', path: arg, relPath: toPosix(relative(root, resolve(arg))) };
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * A batch run: inputs → (shard filter) → (resume check) → explain → manifest rows. Streams: the input walk
+ * is consumed as images finish, with at most `concurrency` images in flight.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { ExplainConfig } from '../config/explain-config.js';
+import { IgxError, isIgxError } from '../errors.js';
+import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain.js';
+import { IGX_VERSION } from '../package-info.js';
+import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
+import { computeRunRoot, discoverInputs, type DiscoveredInput } from './discover-inputs.js';
+import { isInShard, type Shard } from './shard.js';
+
+/** What runs one image: an in-process session or a worker pool. */
+export interface ImageExplainer {
+  explainImage(imagePath: string, options?: ExplainImageOptions): Promise<ExplainResult>;
+  configHash: string;
+  model: { path: string; format: string; sha256: string };
+  /** Images in flight at once. */
+  concurrency: number;
+}
+
+export type BatchEvent =
+  | { type: 'start'; manifestPath: string; runRoot: string }
+  | { type: 'discovered'; count: number }
+  | { type: 'image-start'; path: string }
+  | { type: 'progress'; path: string; progress: ExplainProgress }
+  | { type: 'row'; row: ManifestRow; result?: ExplainResult };
+
+export interface BatchOptions {
+  inputs: string[];
+  config: ExplainConfig;
+  shard?: Shard;
+  resume: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: BatchEvent) => void;
+}
+
+export interface BatchSummary {
+  manifestPath: string;
+  manifest: Manifest;
+  isInterrupted: boolean;
+}
+
+export class AbortedError extends Error {
+  constructor() {
+    super('aborted');
+    this.name = 'AbortedError';
+  }
+}
+
+const stripExtension = (relPath: string): string => {
+  const ext = posix.extname(relPath);
+  return ext ? relPath.slice(0, -ext.length) : relPath;
+};
+
+export async function computeFileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** --resume: a finished report for the same bytes and the same outcome config means nothing to do. */
+async function isAlreadyDone(reportPath: string, sha256: string, configHash: string): Promise<boolean> {
+  try {
+    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { image?: { sha256?: string }; configHash?: string };
+    return report.image?.sha256 === sha256 && report.configHash === configHash;
+  } catch {
+    return false;
+  }
+}
+
+export async function runBatch(explainer: ImageExplainer, options: BatchOptions): Promise<BatchSummary> {
+  const { config, shard, signal } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const runRoot = await computeRunRoot(options.inputs);
+  const manifestPath = join(config.out, shard ? shardManifestName(shard.index, shard.count) : MANIFEST_NAME);
+  const manifest: Manifest = {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    igxVersion: IGX_VERSION,
+    model: explainer.model,
+    config: JSON.parse(JSON.stringify(config)) as Record<string, unknown>,
+    configHash: explainer.configHash,
+    runRoot,
+    shard: shard ?? null,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    status: 'running',
+    counts: computeCounts([]),
+    rows: [],
+  };
+  const writer = new ManifestWriter(manifestPath, manifest);
+  await mkdir(config.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
+  });
+  emit({ type: 'start', manifestPath, runRoot });
+  await writer.flush();
+
+  // Two inputs with one stem (a/cat.jpg, a/cat.png) keep their extensions: outputs never collide.
+  const stems = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  let discovered = 0;
+  let isInterrupted = false;
+  // The first error that ends the run (a broken model, not a broken image).
+  let fatal: { err: unknown } | undefined;
+
+  const handle = async (input: Extract<DiscoveredInput, { kind: 'image' }>, stem: string): Promise<void> => {
+    const reportRel = `${stem}.ig.json`;
+    const base = { path: input.path, relPath: input.relPath };
+    let sha256: string | null = null;
+    try {
+      sha256 = await computeFileSha256(input.path);
+    } catch {
+      // readImage reports the unreadable file with its code below.
+    }
+    if (options.resume && sha256 && (await isAlreadyDone(join(config.out, reportRel), sha256, explainer.configHash))) {
+      const row: ManifestRow = { ...base, sha256, status: 'skipped', report: reportRel, reason: 'resumed', error: null };
+      await writer.add(row);
+      emit({ type: 'row', row });
+      return;
+    }
+    emit({ type: 'image-start', path: input.path });
+    try {
+      const result = await explainer.explainImage(input.path, {
+        outputStem: stem,
+        onProgress: (progress) => {
+          // Abandon the image at the next batch boundary: nothing of it has been written yet.
+          if (signal?.aborted) throw new AbortedError();
+          emit({ type: 'progress', path: input.path, progress });
+        },
+      });
+      const row: ManifestRow = { ...base, sha256: result.report.image.sha256, status: 'ok', report: reportRel, reason: null, error: null };
+      await writer.add(row);
+      emit({ type: 'row', row, result });
+    } catch (err) {
+      if (err instanceof AbortedError || signal?.aborted) return;
+      // Per-image failures (exit 1 kinds) become rows; anything else (bad flags, a broken model) ends the run.
+      if (!isIgxError(err) || err.exitCode !== 1) throw err;
+      const row: ManifestRow = { ...base, sha256, status: 'failed', report: null, reason: null, error: { code: err.code, message: err.message } };
+      await writer.add(row);
+      emit({ type: 'row', row });
+    }
+  };
+
+  try {
+    for await (const input of discoverInputs(options.inputs, runRoot)) {
+      if (signal?.aborted) break;
+      if (!isInShard(input.relPath, shard)) {
+        if (input.kind === 'image') stems.add(stripExtension(input.relPath));
+        continue;
+      }
+      discovered += 1;
+      emit({ type: 'discovered', count: discovered });
+      if (input.kind === 'skipped') {
+        const row: ManifestRow = { path: input.path, relPath: input.relPath, sha256: null, status: 'skipped', report: null, reason: input.reason, error: null };
+        await writer.add(row);
+        emit({ type: 'row', row });
+        continue;
+      }
+      if (input.kind === 'error') {
+        const row: ManifestRow = { path: input.path, relPath: input.relPath, sha256: null, status: 'failed', report: null, reason: null, error: { code: input.code, message: input.message } };
+        await writer.add(row);
+        emit({ type: 'row', row });
+        continue;
+      }
+      let stem = stripExtension(input.relPath);
+      if (stems.has(stem)) stem = input.relPath;
+      stems.add(stem);
+      const task: Promise<void> = handle(input, stem)
+        .catch((err: unknown) => {
+          fatal ??= { err };
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= Math.max(1, explainer.concurrency)) await Promise.race(inFlight);
+      if (fatal) break;
+    }
+    await Promise.all(inFlight);
+  } catch (err) {
+    fatal ??= { err };
+  }
+  if (fatal) {
+    await Promise.all(inFlight);
+    await writer.finish('interrupted');
+    throw fatal.err;
+  }
+  isInterrupted = Boolean(signal?.aborted);
+  await writer.finish(isInterrupted ? 'interrupted' : 'finished');
+  return { manifestPath, manifest, isInterrupted };
+}

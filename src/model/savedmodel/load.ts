@@ -1,0 +1,132 @@
+/**
+ * What loadModel needs to open a SavedModel like a graph model: the converted artifacts as ModelFiles,
+ * and the graph adapter wrapped to report format 'savedmodel'.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { IgxError } from '../../errors.js';
+import type { AdaptedOutput, ModelAdapter } from '../adapter.js';
+import { GraphAdapter } from '../graph-adapter.js';
+import type { ModelFiles } from '../io-handler.js';
+import type { ModelJson } from '../model-json.js';
+import type { OutputSpace } from '../types.js';
+import { convertSavedModel, type ConvertResult } from './convert.js';
+import { SAVED_MODEL_PB, SAVED_MODEL_PBTXT, isSavedModelDir } from './read-saved-model.js';
+
+export interface SavedModelLoadOptions {
+  /** Signature key (--signature); default serving_default. */
+  signature?: string;
+  /** MetaGraph tags (--tags); default serve. */
+  tags?: string[];
+  /** The signature input to feed the image to (--input), when the signature has several. */
+  input?: string;
+}
+
+/** The SavedModel folder `path` names (the folder itself, or its saved_model.pb/.pbtxt), else undefined. */
+export async function resolveSavedModelDir(path: string): Promise<string | undefined> {
+  const abs = resolve(path);
+  if (await isSavedModelDir(abs)) return abs;
+  const name = basename(abs);
+  if (name === SAVED_MODEL_PB || name === SAVED_MODEL_PBTXT) {
+    try {
+      if ((await stat(abs)).isFile()) return dirname(abs);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+async function hashFiles(paths: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const p of paths) {
+    await new Promise<void>((ok, fail) => {
+      createReadStream(p)
+        .on('data', (chunk) => hash.update(chunk))
+        .on('end', () => ok())
+        .on('error', fail);
+    });
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Converts the SavedModel in `dir` and presents it as ModelFiles: modelJsonPath is saved_model.pb, the
+ * model JSON is the converted graph model's, and sha256 covers saved_model.pb then variables/ (index, then
+ * data shards, by name). Errors as convertSavedModel.
+ */
+export async function readSavedModelFiles(dir: string, options: SavedModelLoadOptions = {}): Promise<{ files: ModelFiles; result: ConvertResult }> {
+  const result = await convertSavedModel(dir, {
+    signature: options.signature,
+    tags: options.tags,
+    inputs: options.input === undefined ? undefined : [options.input],
+    computableOutputsOnly: true,
+  });
+  const inputs = result.signature.inputs;
+  if (inputs.length > 1) {
+    throw new IgxError(
+      'E_MODEL_SIGNATURE',
+      `${result.savedModelPath}: signature '${result.signature.name}' has ${inputs.length} inputs (${inputs.map((i) => `'${i.key}'`).join(', ')}); pick the image input with --input`,
+    );
+  }
+  const modelDir = resolve(dir);
+  const variablesDir = join(modelDir, 'variables');
+  let variableFiles: string[] = [];
+  try {
+    const names = (await readdir(variablesDir)).filter((n) => n.startsWith('variables.')).sort();
+    variableFiles = names.map((n) => join(variablesDir, n));
+  } catch {
+    // no variables folder: nothing to hash
+  }
+  const sha256 = await hashFiles([result.savedModelPath, ...variableFiles]);
+  const a = result.artifacts;
+  const json = {
+    format: 'graph-model',
+    generatedBy: a.generatedBy,
+    convertedBy: a.convertedBy,
+    modelTopology: a.modelTopology as Record<string, unknown>,
+    weightsManifest: [{ paths: [], weights: a.weightSpecs ?? [] }],
+    signature: a.signature as Record<string, unknown>,
+  } as unknown as ModelJson;
+  return {
+    files: { modelJsonPath: result.savedModelPath, modelDir, json, weightFiles: [], sha256, artifacts: a },
+    result,
+  };
+}
+
+/** The graph adapter under format 'savedmodel'. */
+export class SavedModelAdapter implements ModelAdapter {
+  readonly format = 'savedmodel' as const;
+  private readonly graph: GraphAdapter;
+
+  constructor(model: GraphModel, json: ModelJson, file: string) {
+    this.graph = new GraphAdapter(model, json, file);
+  }
+
+  get inputName(): string {
+    return this.graph.inputName;
+  }
+
+  get inputShape(): (number | null)[] | undefined {
+    return this.graph.inputShape;
+  }
+
+  get outputNames(): string[] {
+    return this.graph.outputNames;
+  }
+
+  aliases(index: number): string[] {
+    return this.graph.aliases(index);
+  }
+
+  adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput {
+    return this.graph.adaptOutput(index, requested);
+  }
+
+  dispose(): void {
+    this.graph.dispose();
+  }
+}

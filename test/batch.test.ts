@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { ManifestSchema, type Manifest } from '../src/report/manifest.js';
+import { ReportSchema } from '../src/report/schema.js';
+import { plantMixedInputs } from './support/make-inputs.js';
+import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+
+// A small RGB model keeps these runs fast: age_64 (64×64×3, one regression output).
+const MODEL = ['--model', fixture('models', 'age_64'), '--preprocess', '[0,1]'];
+const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `igx-batch-${name}-`));
+const igx = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+/** Every file under a folder, relative, sorted. */
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+const readManifest = (path: string): Manifest => ManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+const outputsOf = (relPath: string): string[] => {
+  const stem = relPath.replace(/\.[^./]+$/, '');
+  return [`${stem}.ig.json`, `${stem}.ig.png`, `${stem}.overlay.png`];
+};
+
+test('a folder of mixed good and bad inputs: mirrored outputs, a row per input, exit 1, no half files', async () => {
+  const planted = await plantMixedInputs(tempDir('mixed'));
+  const out = tempDir('out');
+  const r = igx(['explain', planted.root, '--out', out, '--steps', '4', '--json', ...MODEL]);
+  assert.equal(r.status, 1, r.stderr);
+  const manifest = readManifest(join(out, 'igx-run.json'));
+  assert.equal(manifest.status, 'finished');
+  const byPath = new Map(manifest.rows.map((row) => [row.relPath, row]));
+  for (const good of planted.good) assert.equal(byPath.get(good)?.status, 'ok', `${good}: ${JSON.stringify(byPath.get(good))}`);
+  for (const bad of planted.bad) {
+    assert.equal(byPath.get(bad.relPath)?.status, 'failed', bad.relPath);
+    assert.equal(byPath.get(bad.relPath)?.error?.code, bad.code, bad.relPath);
+  }
+  for (const s of planted.skipped) assert.equal(byPath.get(s)?.reason, 'not an image');
+  assert.deepEqual(manifest.counts, { ok: planted.good.length, failed: planted.bad.length, skipped: planted.skipped.length });
+  // a/cat.jpg and b/cat.jpg do not collide; bad inputs leave nothing; no temp files anywhere
+  const expected = ['igx-run.json', ...planted.good.flatMap(outputsOf)].sort();
+  assert.deepEqual(listFiles(out), expected);
+  // One clear stderr line per bad input, naming it and its code
+  for (const bad of planted.bad) {
+    const lines = r.stderr.split('\n').filter((l) => l.includes(bad.relPath) && l.startsWith('error'));
+    assert.equal(lines.length, 1, `${bad.relPath}:\n${r.stderr}`);
+    assert.ok(lines[0]?.includes(bad.code));
+  }
+  // NDJSON: one line per input as it finished, then the summary
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, manifest.rows.length + 1);
+  assert.deepEqual(lines.at(-1).summary.ok, planted.good.length);
+  const cat = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'b', 'cat.ig.json'), 'utf8')));
+  assert.equal(cat.image.sha256, byPath.get('b/cat.jpg')?.sha256);
+});
+
+test('--resume skips finished images and redoes only what is missing or changed', () => {
+  const inputs = tempDir('resume-in');
+  for (const name of ['cat.jpg', 'dog.jpg', 'pizza.jpg']) copyFileSync(fixture('images', name), join(inputs, name));
+  const out = tempDir('resume-out');
+  assert.equal(igx(['explain', inputs, '--out', out, '--steps', '4', '-q', ...MODEL]).status, 0);
+  const mtime = statSync(join(out, 'cat.ig.json')).mtimeMs;
+  // dog.jpg changes; pizza's report is lost
+  copyFileSync(fixture('images', 'elephant.jpg'), join(inputs, 'dog.jpg'));
+  const { rmSync } = require_fs();
+  rmSync(join(out, 'pizza.ig.json'));
+  const r = igx(['explain', inputs, '--out', out, '--steps', '4', '--resume', '-q', ...MODEL]);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = new Map(readManifest(join(out, 'igx-run.json')).rows.map((row) => [row.relPath, row]));
+  assert.equal(rows.get('cat.jpg')?.reason, 'resumed');
+  assert.equal(rows.get('dog.jpg')?.status, 'ok');
+  assert.equal(rows.get('pizza.jpg')?.status, 'ok');
+  assert.equal(statSync(join(out, 'cat.ig.json')).mtimeMs, mtime);
+  // Another config: nothing is reused
+  const again = igx(['explain', inputs, '--out', out, '--steps', '5', '--resume', '-q', ...MODEL]);
+  assert.equal(again.status, 0);
+  assert.ok(readManifest(join(out, 'igx-run.json')).rows.every((row) => row.status === 'ok'));
+});
+
+function require_fs(): typeof import('node:fs') {
+  return { ...require_fs_cache };
+}
+const require_fs_cache = await import('node:fs');
+
+test('SIGINT halfway: exit 130, an accurate manifest, no half files; --resume finishes the rest exactly once', async () => {
+  const inputs = tempDir('kill-in');
+  const photos = ['black_swan.jpg', 'cat.jpg', 'coffee_mug.jpg', 'dog.jpg', 'elephant.jpg', 'mountain.jpg', 'pizza.jpg', 'tabby_cat_224.jpg'];
+  for (const name of photos) copyFileSync(fixture('images', name), join(inputs, name));
+  const out = tempDir('kill-out');
+  const args = ['explain', inputs, '--out', out, '--steps', '300', '--batch-size', '4', '-q', ...MODEL];
+  const child = spawn(process.execPath, [IGX_BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setInterval(() => {
+      // Interrupt once the first image has finished.
+      if (existsSync(join(out, 'black_swan.ig.json'))) {
+        clearInterval(timer);
+        child.kill('SIGINT');
+      }
+    }, 50);
+    child.on('exit', (c) => {
+      clearInterval(timer);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 130);
+  const manifest = readManifest(join(out, 'igx-run.json'));
+  assert.equal(manifest.status, 'interrupted');
+  const done = manifest.rows.filter((row) => row.status === 'ok').map((row) => row.relPath);
+  assert.ok(done.length >= 1 && done.length < photos.length, `done: ${done.join(', ')}`);
+  assert.deepEqual(listFiles(out), ['igx-run.json', ...done.flatMap(outputsOf)].sort());
+  const r = igx([...args.slice(0, -1 - MODEL.length), '--resume', ...MODEL].filter((a) => a !== '-q'));
+  assert.equal(r.status, 0, r.stderr);
+  const finished = readManifest(join(out, 'igx-run.json'));
+  assert.equal(finished.status, 'finished');
+  assert.deepEqual(finished.rows.filter((row) => row.reason === 'resumed').map((row) => row.relPath).sort(), done.sort());
+  assert.deepEqual(listFiles(out), ['igx-run.json', ...photos.flatMap(outputsOf)].sort());
+});
+
+test('--shard I/N splits the inputs deterministically; igx merge joins the manifests', () => {
+  const inputs = tempDir('shard-in');
+  const photos = readdirSync(fixture('images'));
+  for (const name of photos) copyFileSync(fixture('images', name), join(inputs, name));
+  const out = tempDir('shard-out');
+  for (const shard of ['1/3', '2/3', '3/3']) {
+    assert.equal(igx(['explain', inputs, '--out', out, '--steps', '2', '--shard', shard, '-q', ...MODEL]).status, 0);
+  }
+  const parts = [1, 2, 3].map((i) => readManifest(join(out, `igx-run.shard-${i}-of-3.json`)));
+  const all = parts.flatMap((p) => p.rows.map((row) => row.relPath)).sort();
+  assert.deepEqual(all, [...photos].sort(), 'each input in exactly one shard');
+  assert.ok(parts.filter((p) => p.rows.length > 0).length >= 2, 'the split spreads inputs');
+  const again = igx(['explain', inputs, '--out', tempDir('shard-again'), '--steps', '2', '--shard', '2/3', '--json', ...MODEL]);
+  assert.deepEqual(
+    again.stdout.trim().split('\n').slice(0, -1).map((l) => JSON.parse(l).image.path.split('/').pop()).sort(),
+    parts[1]!.rows.map((row) => row.relPath).sort(),
+    'the same shard gets the same inputs',
+  );
+  const merge = igx(['merge', out]);
+  assert.equal(merge.status, 0, merge.stderr);
+  const merged = readManifest(join(out, 'igx-run.json'));
+  assert.equal(merged.rows.length, photos.length);
+  assert.equal(merged.shard, null);
+  assert.equal(merged.status, 'finished');
+  // A missing shard is refused
+  const partial = tempDir('shard-partial');
+  copyFileSync(join(out, 'igx-run.shard-1-of-3.json'), join(partial, 'igx-run.shard-1-of-3.json'));
+  const refused = igx(['merge', partial]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /2\/3, 3\/3 missing/);
+});
+
+test('igx.config.json and --config: merged under the flags, unknown keys and bad values name the file and key', () => {
+  const cwd = tempDir('config');
+  copyFileSync(fixture('images', 'dog.jpg'), join(cwd, 'dog.jpg'));
+  writeFileSync(join(cwd, 'igx.config.json'), JSON.stringify({ steps: 3, model: fixture('models', 'age_64'), preprocess: '[0,1]', out: 'o' }));
+  assert.equal(igx(['explain', 'dog.jpg', '-q'], cwd).status, 0);
+  assert.equal(JSON.parse(readFileSync(join(cwd, 'o', 'dog.ig.json'), 'utf8')).steps, 3);
+  assert.equal(igx(['explain', 'dog.jpg', '-q', '--steps', '5'], cwd).status, 0);
+  assert.equal(JSON.parse(readFileSync(join(cwd, 'o', 'dog.ig.json'), 'utf8')).steps, 5, 'the flag wins');
+  const cases: [object, RegExp][] = [
+    [{ stepz: 3 }, /igx\.config\.json: unknown key "stepz"/],
+    [{ steps: 'many' }, /igx\.config\.json: steps: expected a whole number/],
+    [{ baseline: 7 }, /igx\.config\.json: baseline/],
+  ];
+  for (const [content, pattern] of cases) {
+    writeFileSync(join(cwd, 'igx.config.json'), JSON.stringify(content));
+    const r = igx(['explain', 'dog.jpg', '-q'], cwd);
+    assert.equal(r.status, 2, JSON.stringify(content));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+  const other = join(cwd, 'other.json');
+  writeFileSync(other, '{ not json');
+  const r = igx(['explain', 'dog.jpg', '-q', '--config', other], cwd);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /other\.json: not valid JSON/);
+});
+
+test('unwritable outputs: an --out that cannot be created fails in one line; a blocked image output fails that image only', () => {
+  const file = join(tempDir('blocked'), 'a-file');
+  writeFileSync(file, 'x');
+  const r = igx(['explain', fixture('images', 'dog.jpg'), '--out', join(file, 'sub'), '--steps', '2', '-q', ...MODEL]);
+  assert.notEqual(r.status, 0);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /E_WRITE/);
+  // sysfs refuses new entries even to root: a read-only location on every Linux machine.
+  const ro = igx(['explain', fixture('images', 'dog.jpg'), '--out', '/sys/igx-test-out', '--steps', '2', '-q', ...MODEL]);
+  assert.notEqual(ro.status, 0);
+  assert.match(ro.stderr, /E_WRITE/);
+  // out/a is a file, so out/a/cat.* cannot be written: that image fails, the other succeeds.
+  const inputs = tempDir('blocked-in');
+  mkdirSync(join(inputs, 'a'));
+  mkdirSync(join(inputs, 'b'));
+  copyFileSync(fixture('images', 'cat.jpg'), join(inputs, 'a', 'cat.jpg'));
+  copyFileSync(fixture('images', 'dog.jpg'), join(inputs, 'b', 'dog.jpg'));
+  const out = tempDir('blocked-out');
+  writeFileSync(join(out, 'a'), 'in the way');
+  const partly = igx(['explain', inputs, '--out', out, '--steps', '2', '-q', ...MODEL]);
+  assert.equal(partly.status, 1);
+  const rows = new Map(readManifest(join(out, 'igx-run.json')).rows.map((row) => [row.relPath, row]));
+  assert.equal(rows.get('a/cat.jpg')?.error?.code, 'E_WRITE');
+  assert.equal(rows.get('b/dog.jpg')?.status, 'ok');
+  assert.deepEqual(listFiles(out), ['a', 'b/dog.ig.json', 'b/dog.ig.png', 'b/dog.overlay.png', 'igx-run.json']);
+});
+
+test('broken models fail at load: exit 2, one line naming the file', () => {
+  const base = fixture('models', 'lenet_graph');
+  const make = (name: string, edit: (dir: string) => void): string => {
+    const dir = join(tempDir(`model-${name}`), 'm');
+    mkdirSync(dir);
+    for (const f of readdirSync(base)) copyFileSync(join(base, f), join(dir, f));
+    edit(dir);
+    return dir;
+  };
+  const json = (dir: string): { weightsManifest: { paths: string[] }[] } => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const cases: [string, string, RegExp][] = [
+    [make('malformed', (d) => writeFileSync(join(d, 'model.json'), '{"modelTopology": ')), 'E_MODEL_INVALID', /model\.json/],
+    [make('missing', (d) => require_fs_cache.rmSync(join(d, 'group1-shard1of1'))), 'E_MODEL_INVALID', /group1-shard1of1/],
+    [make('short', (d) => writeFileSync(join(d, 'group1-shard1of1'), readFileSync(join(base, 'group1-shard1of1')).subarray(0, 1000))), 'E_MODEL_INVALID', /group1-shard1of1/],
+    [
+      make('escape', (d) => {
+        const j = json(d);
+        j.weightsManifest[0]!.paths = ['../../escape.bin'];
+        writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+      }),
+      'E_MODEL_PATH',
+      /escape\.bin/,
+    ],
+  ];
+  for (const [dir, code, pattern] of cases) {
+    const r = igx(['explain', fixture('images', 'dog.jpg'), '--model', dir, '--out', tempDir('x'), '-q']);
+    assert.equal(r.status, 2, `${dir}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0]?.includes(`[${code}]`), lines[0]);
+    assert.match(lines[0] as string, pattern);
+  }
+});
+
+test('igx inspect shows input, outputs, ops and a working gradient', () => {
+  const r = igx(['inspect', fixture('models', 'lenet_graph'), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.deepEqual(info.input.shape, [28, 28, 1]);
+  assert.equal(info.outputs.length, 1);
+  assert.equal(info.outputs[0].classes, 10);
+  assert.equal(info.outputs[0].logitsAvailable, true);
+  assert.ok(info.opCounts.Conv2D >= 1 || info.opCounts._FusedConv2D >= 1, JSON.stringify(info.opCounts));
+  assert.deepEqual(info.unsupportedOps, {});
+  assert.equal(info.gradient.isDifferentiable, true);
+  assert.equal(info.backend.kind, 'wasm');
+  const layers = JSON.parse(igx(['inspect', '--json']).stdout);
+  assert.equal(layers.opCounts.DepthwiseConv2D, 13);
+  assert.equal(layers.labels, 1000);
+  assert.deepEqual(layers.preprocess.mean, [127.5, 127.5, 127.5]);
+});

@@ -1,0 +1,514 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import textformat from 'protobufjs/ext/textformat.js';
+import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
+import { isIgxError } from '../src/errors.js';
+import { createFileIOHandler } from '../src/model/io-handler.js';
+import { loadModel } from '../src/model/load-model.js';
+import { convertSavedModel, inspectSavedModel, isSavedModelDir, writeGraphModel, type ConvertOptions } from '../src/model/savedmodel/index.js';
+import { crc32c, maskCrc, unmaskCrc } from '../src/model/savedmodel/crc32c.js';
+import { protoType } from '../src/model/savedmodel/proto.js';
+import { snappyUncompress } from '../src/model/savedmodel/snappy.js';
+import { TensorBundle } from '../src/model/savedmodel/tensor-bundle.js';
+import { decodeTensorBytes, tensorFromProto } from '../src/model/savedmodel/tensor-value.js';
+import { TFJS_OPS } from '../src/model/savedmodel/tfjs-ops.js';
+import { fixture } from './support/paths.js';
+import { NESTED_BIAS, NESTED_KERNEL, writeBatchNormModel, writeNestedModel } from './support/savedmodel-synthetic.js';
+
+const SM = (name: string): string => fixture('savedmodels', name);
+
+let tmp: string;
+before(async () => {
+  await tf.setBackend('cpu');
+  tmp = await mkdtemp(join(tmpdir(), 'igx-savedmodel-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Converts and loads a SavedModel as a tfjs GraphModel from memory. */
+async function load(dir: string, options: ConvertOptions = {}): Promise<GraphModel> {
+  const { artifacts } = await convertSavedModel(dir, options);
+  return loadGraphModel(tf.io.fromMemory(artifacts));
+}
+
+/** Runs every output of `model` on `feeds`; returns [dtype, shape, values] per output, all tensors freed. */
+function run(model: GraphModel, feeds: Record<string, tf.Tensor>): { dtype: string; shape: number[]; values: number[] }[] {
+  const raw = model.execute(feeds, model.outputNodes);
+  const outs = Array.isArray(raw) ? raw : [raw];
+  const result = outs.map((t) => ({ dtype: t.dtype, shape: t.shape, values: Array.from(t.dataSync()) }));
+  tf.dispose(outs);
+  tf.dispose(Object.values(feeds));
+  return result;
+}
+
+function assertClose(actual: number[], expected: number[], tol = 1e-5): void {
+  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
+  actual.forEach((a, i) => assert.ok(Math.abs(a - (expected[i] as number)) <= tol, `[${i}] ${a} vs ${expected[i]}`));
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isIgxError(err), `expected an IgxError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.equal(err.exitCode, 2);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+/** A writable copy of a fixture SavedModel. */
+async function copyFixture(name: string): Promise<string> {
+  const dir = join(tmp, `${name}-${Math.random().toString(36).slice(2)}`);
+  await cp(SM(name), dir, { recursive: true });
+  for (const f of ['saved_model.pb', 'variables/variables.index', 'variables/variables.data-00000-of-00001']) {
+    await chmod(join(dir, f), 0o644).catch(() => undefined);
+  }
+  return dir;
+}
+
+describe('checksums and compression', () => {
+  it('computes CRC-32C and its mask as LevelDB does', () => {
+    assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
+    assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
+    for (const c of [0, 1, 0xe3069283, 0xffffffff]) assert.equal(unmaskCrc(maskCrc(c)), c);
+  });
+
+  it('decompresses Snappy literals and overlapping copies', () => {
+    // "abc" literal, then a 9-byte copy at offset 3 that overlaps its own output.
+    const data = Uint8Array.from([12, (3 - 1) << 2, 97, 98, 99, ((9 - 4) << 2) | 1, 3]);
+    assert.equal(new TextDecoder().decode(snappyUncompress(data)), 'abcabcabcabc');
+    assert.throws(() => snappyUncompress(Uint8Array.from([5, 0, 97])));
+  });
+
+  it('lists exactly the ops of the installed tfjs-converter', async () => {
+    const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-converter');
+    const dir = join(dirname(main), 'operations', 'op_list');
+    const names = new Set<string>();
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.js') && f !== 'tfdf.js' && f !== 'ragged.js')) {
+      for (const m of (await readFile(join(dir, file), 'utf8')).matchAll(/'tfOpName': '([A-Za-z0-9_]+)'/g)) names.add(m[1] as string);
+    }
+    assert.deepEqual([...TFJS_OPS].sort(), [...names].sort());
+  });
+});
+
+describe('tensor values', () => {
+  it('decodes tensor_content that lies inside a larger Buffer (as protobufjs hands it out)', () => {
+    const whole = Buffer.alloc(3 + 12);
+    [7, -1, 400].forEach((v, i) => whole.writeInt32LE(v, 3 + 4 * i));
+    const content = whole.subarray(3);
+    assert.deepEqual(Array.from(tensorFromProto({ dtype: 3, tensorShape: { dim: [{ size: 3 }] }, tensorContent: content }, 't').data as Int32Array), [7, -1, 400]);
+    const floats = Buffer.alloc(1 + 8);
+    floats.writeFloatLE(1.5, 1);
+    floats.writeFloatLE(-2, 5);
+    assert.deepEqual(Array.from(decodeTensorBytes(1, [2], floats.subarray(1), 'f').data as Float32Array), [1.5, -2]);
+  });
+
+  it('repeats the last listed value, narrows int64 (saturating) and widens half to float32', () => {
+    const filled = tensorFromProto({ dtype: 1, tensorShape: { dim: [{ size: 2 }, { size: 2 }] }, floatVal: [0.5] }, 't');
+    assert.deepEqual(Array.from(filled.data as Float32Array), [0.5, 0.5, 0.5, 0.5]);
+    const int64 = tensorFromProto({ dtype: 9, tensorShape: { dim: [{ size: 2 }] }, int64Val: [5, 2 ** 40] }, 't');
+    assert.deepEqual([int64.dtype, ...Array.from(int64.data as Int32Array)], ['int32', 5, 2147483647]);
+    const half = tensorFromProto({ dtype: 19, tensorShape: { dim: [{ size: 2 }] }, halfVal: [0x3c00, 0xc000] }, 't');
+    assert.deepEqual(Array.from(half.data as Float32Array), [1, -2]);
+  });
+});
+
+describe('variables checkpoint', () => {
+  it('reads the LeNet checkpoint: Snappy index, CRCs, shapes, Adam slots', async () => {
+    const bundle = await TensorBundle.open(join(SM('lenet_tf1'), 'variables', 'variables'));
+    assert.equal(bundle.numShards, 1);
+    assert.ok(bundle.has('Variable/Adam') && bundle.has('beta1_power'));
+    const v = await bundle.read('Variable_4');
+    assert.deepEqual(v.shape, [400, 120]);
+    assert.equal(v.dtype, 'float32');
+  });
+
+  it('reads int64 variables as int32 and the TF2 object graph string', async () => {
+    const bundle = await TensorBundle.open(join(SM('int64_multiply'), 'variables', 'variables'));
+    const v1 = await bundle.read('v1/.ATTRIBUTES/VARIABLE_VALUE');
+    assert.equal(v1.dtype, 'int32');
+    assert.deepEqual(Array.from(v1.data as Int32Array), [3]);
+    const graph = await bundle.read('_CHECKPOINTABLE_OBJECT_GRAPH');
+    const decoded = protoType('TrackableObjectGraph').toObject(protoType('TrackableObjectGraph').decode((graph.data as Uint8Array[])[0] as Uint8Array));
+    assert.equal(decoded.nodes[1].attributes[0].checkpointKey, 'v1/.ATTRIBUTES/VARIABLE_VALUE');
+  });
+});
+
+describe('fixtures give their known outputs', () => {
+  it('half_plus_two (TF 1.14): y = x/2 + 2', async () => {
+    const model = await load(SM('half_plus_two_tf1'));
+    const [y] = run(model, { x: tf.tensor2d([1, 2, 5], [3, 1]) });
+    assert.deepEqual(y?.shape, [3, 1]);
+    assertClose(y?.values ?? [], [2.5, 3, 4.5]);
+    model.dispose();
+  });
+
+  it('half_plus_two (TF 2.14): y = x/2 + 2, and regress_x2_to_y3: x/2 + 3', async () => {
+    const model = await load(SM('half_plus_two_tf2'));
+    const ys = [1, 2, 5].map((x) => run(model, { x: tf.tensor1d([x]) })[0]?.values[0] ?? NaN);
+    assertClose(ys, [2.5, 3, 4.5]);
+    model.dispose();
+    const other = await load(SM('half_plus_two_tf2'), { signature: 'regress_x2_to_y3' });
+    assert.deepEqual(other.outputNodes, ['outputs']);
+    assertClose(run(other, { inputs: tf.tensor1d([1]) })[0]?.values ?? [], [3.5]);
+    other.dispose();
+  });
+
+  it('times_three_float and times_two_int (TF 2.0 scalars)', async () => {
+    const three = await load(SM('times_three_float'));
+    assertClose(run(three, { x: tf.scalar(4) })[0]?.values ?? [], [12]);
+    three.dispose();
+    const two = await load(SM('times_two_int'));
+    const [y] = run(two, { x: tf.scalar(4, 'int32') });
+    assert.equal(y?.dtype, 'int32');
+    assert.deepEqual(y?.values, [8]);
+    two.dispose();
+  });
+
+  it('module_with_multiple_signatures: serving_default 3x, timestwo 2x', async () => {
+    const byDefault = await load(SM('module_with_multiple_signatures'));
+    assertClose(run(byDefault, { x: tf.scalar(5) })[0]?.values ?? [], [15]);
+    byDefault.dispose();
+    const timestwo = await load(SM('module_with_multiple_signatures'), { signature: 'timestwo' });
+    assertClose(run(timestwo, { x: tf.scalar(5) })[0]?.values ?? [], [10]);
+    timestwo.dispose();
+  });
+
+  it('model_multi_output and model_single_input_multi_output: every output', async () => {
+    const multi = await load(SM('model_multi_output'));
+    assert.deepEqual(multi.outputNodes, ['output_0', 'output_1']);
+    const outs = run(multi, { x: tf.scalar(5, 'int32'), y: tf.scalar(7, 'int32') });
+    assert.deepEqual(
+      outs.map((o) => o.values),
+      [[10], [7]],
+    );
+    multi.dispose();
+    const single = await load(SM('model_single_input_multi_output'));
+    assert.deepEqual(
+      run(single, { x: tf.scalar(3, 'int32') }).map((o) => o.values),
+      [[6], [3]],
+    );
+    single.dispose();
+  });
+
+  it('int64 and uint8 inputs (TF 2.3): x·v1·v2', async () => {
+    const { signature } = await convertSavedModel(SM('int64_multiply'));
+    assert.equal(signature.inputs[0]?.dtype, 'DT_INT64');
+    const int64 = await load(SM('int64_multiply'));
+    assert.deepEqual(run(int64, { x: tf.tensor1d([1, -2], 'int32') })[0]?.values, [6, -12]);
+    int64.dispose();
+    const uint8 = await load(SM('uint8_multiply'));
+    assert.deepEqual(run(uint8, { x: tf.tensor1d([3], 'int32') })[0]?.values, [18]);
+    uint8.dispose();
+  });
+
+  it('LeNet (TF 1.12): matches the network recomputed from the checkpoint; training ops left out', async () => {
+    const dir = SM('lenet_tf1');
+    const result = await convertSavedModel(dir);
+    assert.deepEqual(result.signature.inputs, [{ name: 'input:0', key: 'input', dtype: 'DT_FLOAT', shape: [-1, 32, 32, 1] }]);
+    assert.deepEqual(result.signature.outputs.map((o) => o.key), ['output']);
+    for (const op of ['Assign', 'ApplyAdam', 'VariableV2', 'TruncatedNormal', 'SaveV2', 'RestoreV2', 'NoOp', 'SoftmaxCrossEntropyWithLogits']) {
+      assert.equal(result.opCounts[op], undefined, op);
+    }
+    // 10 variables, no Adam slots.
+    assert.equal(result.artifacts.weightSpecs?.filter((w) => w.name.startsWith('Variable')).length, 10);
+    const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+    const bundle = await TensorBundle.open(join(dir, 'variables', 'variables'));
+    const w = await bundle.readMany(Array.from({ length: 10 }, (_, i) => (i === 0 ? 'Variable' : `Variable_${i}`)));
+    const weight = (i: number): tf.Tensor => {
+      const v = w.get(i === 0 ? 'Variable' : `Variable_${i}`);
+      return tf.tensor(v?.data as Float32Array, v?.shape);
+    };
+    const x = tf.randomUniform([3, 32, 32, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const expected = tf.tidy(() => {
+      const block = (h: tf.Tensor4D, i: number): tf.Tensor4D =>
+        tf.maxPool(tf.relu(tf.add(tf.conv2d(h, weight(i) as tf.Tensor4D, 1, 'valid'), weight(i + 1))) as tf.Tensor4D, 2, 2, 'valid');
+      let h: tf.Tensor = tf.reshape(block(block(x, 0), 2), [3, 400]);
+      h = tf.relu(tf.add(tf.matMul(h as tf.Tensor2D, weight(4) as tf.Tensor2D), weight(5)));
+      h = tf.relu(tf.add(tf.matMul(h as tf.Tensor2D, weight(6) as tf.Tensor2D), weight(7)));
+      return tf.softmax(tf.add(tf.matMul(h as tf.Tensor2D, weight(8) as tf.Tensor2D), weight(9)));
+    });
+    const [y] = run(model, { input: x.clone() });
+    assert.deepEqual(y?.shape, [3, 10]);
+    assertClose(y?.values ?? [], Array.from(expected.dataSync()), 1e-5);
+    tf.dispose([x, expected]);
+    model.dispose();
+  });
+});
+
+describe('Keras 3-style nesting (synthetic)', () => {
+  const reference = (rows: number[][]): number[] =>
+    tf.tidy(() => {
+      const x = tf.tensor2d(rows);
+      const h = tf.add(tf.matMul(x, tf.tensor2d(NESTED_KERNEL, [4, 6])), tf.tensor1d(NESTED_BIAS));
+      return Array.from(tf.softmax(tf.sub(tf.slice(h, [0, 3], [-1, 3]), tf.slice(h, [0, 0], [-1, 3]))).dataSync());
+    });
+  const rows = [
+    [1, 2, 3, 4],
+    [-1, 0.5, 0, 2],
+  ];
+
+  it('inlines three levels of calls, resource Identity, IdentityN and split:output:1, finding variables by object graph', async () => {
+    const dir = join(tmp, 'nested-objgraph');
+    await writeNestedModel(dir, { objectGraph: true, restoreFunction: false });
+    const result = await convertSavedModel(dir);
+    assert.equal(result.opCounts.StatefulPartitionedCall, undefined);
+    assert.equal(result.opCounts.ReadVariableOp, undefined);
+    assert.equal(result.opCounts.AssignVariableOp, undefined);
+    assert.equal(result.opCounts.IdentityN, undefined);
+    // The unread optimizer variable is not a weight.
+    assert.deepEqual(result.artifacts.weightSpecs?.map((s) => s.name).sort(), [
+      'StatefulPartitionedCall/StatefulPartitionedCall/sequential/dense/StatefulPartitionedCall/split/split_dim',
+      'dense/bias',
+      'dense/kernel',
+    ]);
+    const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+    assertClose(run(model, { keras_tensor: tf.tensor2d(rows) })[0]?.values ?? [], reference(rows));
+    model.dispose();
+  });
+
+  it('finds variables through the saver restore function when there is no object graph', async () => {
+    const dir = join(tmp, 'nested-restore');
+    await writeNestedModel(dir, { objectGraph: false, restoreFunction: true });
+    const model = await load(dir);
+    assertClose(run(model, { keras_tensor: tf.tensor2d(rows) })[0]?.values ?? [], reference(rows));
+    model.dispose();
+  });
+
+  it('fails with E_MODEL_INVALID when nothing links a variable to the checkpoint', async () => {
+    const dir = join(tmp, 'nested-none');
+    await writeNestedModel(dir, { objectGraph: false, restoreFunction: false });
+    await rejectsWith(convertSavedModel(dir), 'E_MODEL_INVALID');
+  });
+
+  it('rewrites training-mode and NCHW FusedBatchNormV3 (Keras 2 LayerNormalization) into plain ops', async () => {
+    const dir = join(tmp, 'batchnorm');
+    const [gamma, beta, mean, variance] = [
+      [2, 0.5],
+      [0.1, -0.3],
+      [0.2, -0.1],
+      [1.5, 0.25],
+    ];
+    await writeBatchNormModel(dir, gamma, beta, mean, variance);
+    const result = await convertSavedModel(dir);
+    assert.equal(result.opCounts.FusedBatchNormV3, undefined);
+    const x = [
+      [1, 2, 4],
+      [-1, 0, 3],
+    ];
+    const expected = x.flatMap((row, c) => {
+      const m = row.reduce((a, b) => a + b, 0) / row.length;
+      const v = row.reduce((a, b) => a + (b - m) ** 2, 0) / row.length;
+      return row.map((value) => {
+        const ln = (value - m) / Math.sqrt(v + 0.001);
+        return ((ln - (mean[c] as number)) / Math.sqrt((variance[c] as number) + 0.01)) * (gamma[c] as number) + (beta[c] as number);
+      });
+    });
+    const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+    assertClose(run(model, { x: tf.tensor4d(x.flat(), [1, 2, 3, 1]) })[0]?.values ?? [], expected, 1e-4);
+    model.dispose();
+  });
+});
+
+describe('convert, write, load', () => {
+  it('writes model.json and ≤ shardBytes shards via temporary names; loading from disk gives the same outputs', async () => {
+    const result = await convertSavedModel(SM('lenet_tf1'));
+    const out = join(tmp, 'lenet-converted');
+    const written = await writeGraphModel(result.artifacts, out, { shardBytes: 100_000 });
+    const files = (await readdir(out)).sort();
+    assert.deepEqual(files, ['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin', 'model.json']);
+    assert.equal(written.weightPaths.length, 3);
+    const json = JSON.parse(await readFile(written.modelJsonPath, 'utf8'));
+    assert.equal(json.format, 'graph-model');
+    assert.deepEqual(json.weightsManifest[0].paths, ['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin']);
+
+    const fromMemory = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+    const fromDisk = await loadGraphModel(createFileIOHandler(written.modelJsonPath));
+    const x = tf.randomUniform([2, 32, 32, 1], 0, 1, 'float32', 5);
+    const a = run(fromMemory, { input: x.clone() });
+    const b = run(fromDisk, { input: x });
+    assert.deepEqual(b, a);
+    fromMemory.dispose();
+    fromDisk.dispose();
+    // Writing again with larger shards replaces the set: no stale shard stays behind.
+    await writeGraphModel(result.artifacts, out);
+    assert.deepEqual((await readdir(out)).sort(), ['group1-shard1of1.bin', 'model.json']);
+  });
+
+  it('round-trips the small fixtures through disk with the default shard size', async () => {
+    const result = await convertSavedModel(SM('half_plus_two_tf1'));
+    const written = await writeGraphModel(result.artifacts, join(tmp, 'hp2'));
+    assert.equal(written.weightPaths.length, 1);
+    const model = await loadGraphModel(createFileIOHandler(written.modelJsonPath));
+    assertClose(run(model, { x: tf.tensor2d([1, 2, 5], [3, 1]) })[0]?.values ?? [], [2.5, 3, 4.5]);
+    model.dispose();
+  });
+
+  it('reads saved_model.pbtxt (text format) as saved_model.pb', async () => {
+    const dir = await copyFixture('half_plus_two_tf1');
+    const pb = join(dir, 'saved_model.pb');
+    const T = protoType('SavedModel');
+    await writeFile(join(dir, 'saved_model.pbtxt'), textformat.toText(T, T.decode(await readFile(pb))));
+    await unlink(pb);
+    assert.equal(await isSavedModelDir(dir), true);
+    const model = await load(dir);
+    assertClose(run(model, { x: tf.tensor2d([1, 2, 5], [3, 1]) })[0]?.values ?? [], [2.5, 3, 4.5]);
+    model.dispose();
+  });
+});
+
+describe('inspect', () => {
+  it('shows tags, signatures with dtypes and shapes, and op counts', async () => {
+    const info = await inspectSavedModel(SM('half_plus_two_tf2'));
+    assert.deepEqual(info.tags, [['serve']]);
+    assert.equal(info.tensorflowVersion, '2.14.0');
+    assert.deepEqual(info.signatures.map((s) => s.name), ['classify_x2_to_y3', 'classify_x_to_y', 'regress_x2_to_y3', 'regress_x_to_y', 'regress_x_to_y2', 'serving_default']);
+    const serving = info.signatures.find((s) => s.name === 'serving_default');
+    assert.deepEqual(serving?.inputs, [{ key: 'x', name: 'serving_default_x:0', dtype: 'DT_FLOAT', shape: [1] }]);
+    assert.deepEqual(serving?.outputs, [{ key: 'y', name: 'StatefulPartitionedCall_5:0', dtype: 'DT_FLOAT', shape: [1] }]);
+    assert.deepEqual(info.opCounts, { AddV2: 1, Const: 2, Identity: 1, Mul: 1, Placeholder: 1 });
+    const classify = info.signatures.find((s) => s.name === 'classify_x_to_y');
+    assert.equal(classify?.inputs[0]?.dtype, 'DT_STRING');
+    assert.equal(classify?.unsupportedOps.ParseExampleV2, 1);
+  });
+
+  it('inspects TF1 LeNet: one signature, inference ops only', async () => {
+    const info = await inspectSavedModel(SM('lenet_tf1'));
+    assert.deepEqual(info.signatures.map((s) => [s.name, s.inputs[0]?.shape, s.outputs[0]?.shape]), [['serving_default', [-1, 32, 32, 1], [-1, 10]]]);
+    assert.equal(info.opCounts.Conv2D, 2);
+    assert.equal(info.opCounts.Softmax, 1);
+    assert.deepEqual(info.signatures[0]?.unsupportedOps, {});
+  });
+});
+
+describe('loadModel on SavedModels', () => {
+  it('loads LeNet as format savedmodel; IG passes completeness ≤ 0.05 with tensors freed', async () => {
+    const before = tf.memory().numTensors;
+    const model = await loadModel(SM('lenet_tf1'));
+    assert.equal(model.format, 'savedmodel');
+    assert.deepEqual(model.inputShape, [32, 32, 1]);
+    assert.deepEqual(model.outputNames, ['output']);
+    assert.match(model.sha256, /^[0-9a-f]{64}$/);
+    for (const outputSpace of [undefined, 'logits'] as const) {
+      const f = model.buildForward({ outputSpace });
+      assert.equal(f.numClasses, 10);
+      assert.equal(f.space, outputSpace ?? 'probabilities');
+      const x = tf.randomUniform([1, 32, 32, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+      const baseline = tf.zerosLike(x);
+      const scores = tf.tidy(() => f.forward(x));
+      const top = tf.argMax(scores, 1);
+      const index = (top.dataSync() as Int32Array)[0] as number;
+      top.dispose();
+      const r = await computeIntegratedGradients(f.forward, x, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
+      assert.ok(r.completeness.relativeError <= 0.05, `relative error ${r.completeness.relativeError}`);
+      assert.ok(!r.completeness.isDeltaNegligible);
+      r.attributions.dispose();
+      tf.dispose([x, baseline, scores]);
+    }
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('gives the same forward as the graph model that convert writes', async () => {
+    const out = join(tmp, 'lenet-for-loadmodel');
+    await writeGraphModel((await convertSavedModel(SM('lenet_tf1'))).artifacts, out);
+    const saved = await loadModel(SM('lenet_tf1'));
+    const graph = await loadModel(out);
+    assert.equal(graph.format, 'graph');
+    assert.deepEqual([graph.inputShape, graph.outputNames], [saved.inputShape, saved.outputNames]);
+    const x = tf.randomUniform([2, 32, 32, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    for (const outputSpace of [undefined, 'logits'] as const) {
+      const [a, b] = [saved, graph].map((m) => tf.tidy(() => Array.from(m.buildForward({ outputSpace }).forward(x).dataSync())));
+      assert.deepEqual(b, a);
+    }
+    x.dispose();
+    saved.dispose();
+    graph.dispose();
+  });
+
+  it('takes saved_model.pb as the path, and a signature option', async () => {
+    const model = await loadModel(join(SM('lenet_tf1'), 'saved_model.pb'), { signature: 'serving_default', tags: ['serve'] });
+    assert.equal(model.format, 'savedmodel');
+    model.dispose();
+    await rejectsWith(loadModel(SM('lenet_tf1'), { signature: 'nope' }), 'E_MODEL_SIGNATURE');
+  });
+
+  it('a multi-input signature needs --input, which keeps the outputs that input suffices for', async () => {
+    await rejectsWith(loadModel(SM('model_multi_output')), 'E_MODEL_SIGNATURE');
+    const { artifacts, signature } = await convertSavedModel(SM('model_multi_output'), { inputs: ['x'], computableOutputsOnly: true });
+    assert.deepEqual(signature.outputs.map((o) => o.key), ['output_0']);
+    const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+    assert.deepEqual(run(model, { x: tf.scalar(4, 'int32') })[0]?.values, [8]);
+    model.dispose();
+    await rejectsWith(convertSavedModel(SM('model_multi_output'), { inputs: ['y'], outputs: ['output_0'] }), 'E_MODEL_SIGNATURE');
+  });
+});
+
+describe('bad input: one line, exit 2', () => {
+  it('a folder that is not a SavedModel, and one that does not exist', async () => {
+    assert.equal(await isSavedModelDir(fixture('images')), false);
+    await rejectsWith(convertSavedModel(fixture('images')), 'E_MODEL_NOT_FOUND');
+    await rejectsWith(convertSavedModel(join(tmp, 'missing')), 'E_MODEL_NOT_FOUND');
+  });
+
+  it('a truncated saved_model.pb', async () => {
+    const dir = await copyFixture('half_plus_two_tf2');
+    await truncate(join(dir, 'saved_model.pb'), 20_000);
+    await rejectsWith(convertSavedModel(dir), 'E_MODEL_INVALID');
+  });
+
+  it('a corrupt byte in the variables shard fails its CRC', async () => {
+    const dir = await copyFixture('lenet_tf1');
+    const shard = join(dir, 'variables', 'variables.data-00000-of-00001');
+    const bytes = await readFile(shard);
+    const bundle = await TensorBundle.open(join(dir, 'variables', 'variables'));
+    const at = (bundle.entry('Variable_4')?.offset ?? 0) + 1000;
+    bytes[at] = (bytes[at] as number) ^ 0x40;
+    await writeFile(shard, bytes);
+    await rejectsWith(convertSavedModel(dir), 'E_MODEL_CHECKSUM');
+  });
+
+  it('a corrupt byte in the variables index fails its block CRC', async () => {
+    const dir = await copyFixture('lenet_tf1');
+    const index = join(dir, 'variables', 'variables.index');
+    const bytes = await readFile(index);
+    bytes[10] = (bytes[10] as number) ^ 0x01;
+    await writeFile(index, bytes);
+    await rejectsWith(convertSavedModel(dir), 'E_MODEL_CHECKSUM');
+  });
+
+  it('a missing or truncated variables shard', async () => {
+    const missing = await copyFixture('times_three_float');
+    await unlink(join(missing, 'variables', 'variables.data-00000-of-00001'));
+    await rejectsWith(convertSavedModel(missing), 'E_MODEL_INVALID');
+    const short = await copyFixture('lenet_tf1');
+    await truncate(join(short, 'variables', 'variables.data-00000-of-00001'), 1000);
+    await rejectsWith(convertSavedModel(short), 'E_MODEL_INVALID');
+  });
+
+  it('unknown signature, tags, input or output; an output needing an input left out', async () => {
+    await rejectsWith(convertSavedModel(SM('half_plus_two_tf2'), { signature: 'nope' }), 'E_MODEL_SIGNATURE');
+    await rejectsWith(convertSavedModel(SM('half_plus_two_tf2'), { signature: '__saved_model_init_op' }), 'E_MODEL_SIGNATURE');
+    await rejectsWith(convertSavedModel(SM('half_plus_two_tf2'), { tags: ['serve', 'gpu'] }), 'E_MODEL_SIGNATURE');
+    await rejectsWith(convertSavedModel(SM('model_multi_output'), { inputs: ['z'] }), 'E_MODEL_SIGNATURE');
+    await rejectsWith(convertSavedModel(SM('model_multi_output'), { outputs: ['output_9'] }), 'E_MODEL_SIGNATURE');
+    await rejectsWith(convertSavedModel(SM('model_multi_output'), { inputs: ['x'] }), 'E_MODEL_SIGNATURE');
+    // Choosing the input and the output it alone needs works.
+    const model = await load(SM('model_multi_output'), { inputs: ['x'], outputs: ['output_0'] });
+    assert.deepEqual(run(model, { x: tf.scalar(4, 'int32') })[0]?.values, [8]);
+    model.dispose();
+  });
+
+  it('ops TensorFlow.js cannot run: E_UNSUPPORTED_OP', async () => {
+    await rejectsWith(convertSavedModel(SM('half_plus_two_tf2'), { signature: 'classify_x_to_y' }), 'E_UNSUPPORTED_OP');
+  });
+});
