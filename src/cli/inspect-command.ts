@@ -7,6 +7,7 @@ import { resolvePreprocess } from '../image/preprocess.js';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inspectModel } from '../model/inspect-model.js';
 import { loadModel } from '../model/load-model.js';
+import { inspectSavedModel, isSavedModelDir } from '../model/savedmodel/index.js';
 import type { Preprocess } from '../config/sidecar.js';
 import type { CommandContext } from './io.js';
 
@@ -20,6 +21,7 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
     .option('--json', 'print the inspection as JSON on stdout')
     .action(async (path: string | undefined, opts: { backend?: string; preprocess?: string; json?: boolean }) => {
       const backend = await selectBackend((opts.backend ?? 'auto') as BackendName);
+      const savedModel = path !== undefined && (await isSavedModelDir(path)) ? await inspectSavedModel(path) : undefined;
       const model = await loadModel(path ?? DEFAULT_MODEL_PATH);
       try {
         const info = await inspectModel(model);
@@ -27,13 +29,20 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
         const source = opts.preprocess ? 'flag' : model.sidecar?.preprocess ? 'igx.json' : 'default';
         const resolved = { preset: preprocess, source, ...resolvePreprocess(preprocess, model.inputShape[2]) };
         if (opts.json) {
-          ctx.io.stdout.write(`${JSON.stringify({ ...info, backend, preprocess: resolved })}\n`);
+          ctx.io.stdout.write(`${JSON.stringify({ ...info, backend, preprocess: resolved, savedModel: savedModel ?? null })}\n`);
         } else {
           const { c } = ctx;
           const out = (line: string): void => {
             ctx.io.stdout.write(`${line}\n`);
           };
           out(`${c.bold(info.path)}  (${info.format}, sha256 ${info.sha256.slice(0, 16)}…)`);
+          if (savedModel) {
+            out(`tensorflow ${savedModel.tensorflowVersion ?? '?'}; tag sets: ${savedModel.tags.map((t) => `[${t.join(',')}]`).join(' ')}`);
+            for (const sig of savedModel.signatures) {
+              const t = (x: { key: string; dtype: string; shape: number[] | undefined }): string => `${x.key} ${x.dtype}[${(x.shape ?? []).join(',')}]`;
+              out(`signature ${sig.name} [${sig.tags.join(',')}]: ${sig.inputs.map(t).join(', ')} → ${sig.outputs.map(t).join(', ')}${sig.error ? c.red(` (${sig.error})`) : ''}`);
+            }
+          }
           out(`input   ${info.input.name} [${info.input.shape.join(', ')}] ${info.input.dtype}`);
           for (const o of info.outputs) {
             out(`output  ${o.index}: ${o.name} ${o.error ? c.red(o.error) : `${o.classes} values, ${o.space}${o.logitsAvailable ? ' (logits available)' : ''}`}`);

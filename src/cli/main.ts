@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isIgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
+import { registerConvertCommand } from './convert-command.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerMergeCommand } from './merge-command.js';
@@ -22,6 +23,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerExplainCommand(program, ctx);
   registerMergeCommand(program, ctx);
   registerInspectCommand(program, ctx);
+  registerConvertCommand(program, ctx);
   return program;
 }
 

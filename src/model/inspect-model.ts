@@ -1,6 +1,7 @@
 /** `igx inspect`: what igx sees in a model, and whether the chosen backend can run and differentiate it. */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import { inspectSavedModel } from './savedmodel/inspect.js';
 import { TFJS_OPS } from './savedmodel/tfjs-ops.js';
 import type { LoadedModel } from './types.js';
 
@@ -51,8 +52,11 @@ export function computeOpCounts(modelJson: Record<string, unknown>, format: stri
 }
 
 export async function inspectModel(model: LoadedModel): Promise<ModelInspection> {
-  const modelJson = JSON.parse(await readFile(model.modelJsonPath, 'utf8')) as Record<string, unknown>;
-  const opCounts = computeOpCounts(modelJson, model.format);
+  // A SavedModel has no model.json: its ops come from the graph igx builds for the signature.
+  const opCounts =
+    model.format === 'savedmodel'
+      ? (await inspectSavedModel(model.path)).opCounts
+      : computeOpCounts(JSON.parse(await readFile(model.modelJsonPath, 'utf8')) as Record<string, unknown>, model.format);
   const unsupportedOps = model.format === 'layers' ? {} : Object.fromEntries(Object.entries(opCounts).filter(([op]) => !TFJS_OPS.has(op)));
   const outputs = model.outputNames.map((name, index) => {
     try {

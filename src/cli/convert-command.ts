@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { convertSavedModel, writeGraphModel } from '../model/savedmodel/index.js';
+import type { CommandContext } from './io.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const splitTags = (text: string): string[] => text.split(',').map((t) => t.trim()).filter(Boolean);
+
+export function registerConvertCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('convert')
+    .description('convert a TensorFlow SavedModel into a TensorFlow.js graph model (model.json + weight shards), in pure TypeScript')
+    .argument('<saved_model>', 'folder with saved_model.pb (or .pbtxt) and variables/')
+    .argument('<out_dir>', 'folder to write model.json and its weight shards into')
+    .option('--signature <name>', 'signature to convert (default: serving_default, or the only one)')
+    .option('--tags <list>', 'MetaGraph tag set, comma-separated (default: serve)')
+    .option('--input <key>', 'signature input to feed; repeat for several (default: all)', collect)
+    .option('--output <key>', 'signature output to keep; repeat for several (default: all)', collect)
+    .option('--json', 'print the signature and op counts as JSON on stdout')
+    .action(async (savedModel: string, outDir: string, opts: { signature?: string; tags?: string; input?: string[]; output?: string[]; json?: boolean }) => {
+      const result = await convertSavedModel(savedModel, {
+        signature: opts.signature,
+        tags: opts.tags === undefined ? undefined : splitTags(opts.tags),
+        inputs: opts.input,
+        outputs: opts.output,
+      });
+      const written = await writeGraphModel(result.artifacts, outDir);
+      if (opts.json) {
+        ctx.io.stdout.write(`${JSON.stringify({ signature: result.signature, tags: result.tags, opCounts: result.opCounts, files: written })}\n`);
+      }
+      const describe = (t: { key: string; dtype: string; shape?: number[] }): string => `${t.key} ${t.dtype}[${(t.shape ?? []).join(',')}]`;
+      ctx.say(`igx: converted signature ${result.signature.name} (${result.signature.inputs.map(describe).join(', ')} → ${result.signature.outputs.map(describe).join(', ')})`);
+      ctx.say(`igx: wrote ${written.modelJsonPath} and ${written.weightPaths.length} weight shard(s)`);
+    });
+}
