@@ -12,3 +12,4 @@ export { loadModel } from './model/load-model.js';
 export type { LoadedModel, ModelForward, OutputChoice } from './model/types.js';
 export { selectBackend, type BackendInfo, type BackendName } from './engine/backend.js';
 export { ReportSchema, REPORT_SCHEMA_VERSION, type Report } from './report/schema.js';
+export * from './drift/index.js';

@@ -5,6 +5,7 @@ import { registerConvertCommand } from './convert-command.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerMergeCommand } from './merge-command.js';
+import { registerDriftCommand } from './drift-command.js';
 import { createColours, defaultIo, type CliIo, type CommandContext } from './io.js';
 
 export type { CliIo } from './io.js';
@@ -24,6 +25,7 @@ function buildProgram(ctx: CommandContext): Command {
   registerMergeCommand(program, ctx);
   registerInspectCommand(program, ctx);
   registerConvertCommand(program, ctx);
+  registerDriftCommand(program, ctx);
   return program;
 }
 
