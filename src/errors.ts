@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'E_DRIFT_RUN' // igx drift: a run folder is missing, holds no *.ig.json reports, or its igx-run.json is invalid
   | 'E_DRIFT_CONFIG' // igx drift: the runs' explain settings differ and --allow-config-change was not given
   | 'E_DRIFT_PAIR' // igx drift: an image is in one run only, or its sha256 differs between the runs
-  | 'E_DRIFT_REPORT'; // igx drift: a report or its raw .npy is unreadable or invalid
+  | 'E_DRIFT_REPORT' // igx drift: a report or its raw .npy is unreadable or invalid
+  | 'E_GALLERY_RUN'; // igx gallery: the run folder is unreadable or holds no *.ig.json reports
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_FLAG: 2,
@@ -45,6 +46,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_DRIFT_CONFIG: 2,
   E_DRIFT_PAIR: 2,
   E_DRIFT_REPORT: 2,
+  E_GALLERY_RUN: 2,
 };
 
 export class IgxError extends Error {

@@ -5,7 +5,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeIntegratedGradients, computeScores, type Completeness } from './attribution/integrated-gradients.js';
+import {
+  computeIntegratedGradients,
+  computeScores,
+  type Completeness,
+  type WeightedGradientSumFn,
+} from './attribution/integrated-gradients.js';
 import { computeAttributionGrid, computeAttributionStats } from './attribution/summary.js';
 import type { Target } from './attribution/types.js';
 import { computeConfigHash } from './config/config-hash.js';
@@ -22,6 +27,7 @@ import { DEFAULT_MODEL_PATH } from './model/default-model.js';
 import { loadModel } from './model/load-model.js';
 import type { LoadedModel, ModelForward } from './model/types.js';
 import { IGX_VERSION } from './package-info.js';
+import { computeBatchPlan, computeDefaultMemoryBudget, computeWorkerBaseBytes, measureBytesPerPoint } from './pool/memory-budget.js';
 import { writeFileAtomic } from './report/atomic-write.js';
 import { REPORT_SCHEMA_VERSION, ReportSchema, type Report } from './report/schema.js';
 
@@ -38,7 +44,45 @@ export interface ExplainSession {
   batchSize: number;
   /** sha256 of the settings that decide the outputs (see buildOutcomeConfig): equal hash, reusable outputs. */
   configHash: string;
+  /** How the batch size fits the memory budget; the worker pool sizes itself from it too. */
+  memory: SessionMemory;
+  /** Where gradient batches run; set by the worker pool. Undefined: in this thread. */
+  gradientRunner?: GradientRunner;
   loadMs: number;
+}
+
+export interface SessionMemory {
+  /** --max-memory, or half the memory available when the session opened. */
+  budgetBytes: number;
+  /** Peak tensor bytes one interpolation point adds to a forward + input-gradient pass. */
+  bytesPerPoint: number;
+  /** The model's weights in the backend. */
+  modelBytes: number;
+  /** One worker's model and one batch of `batchSize` points. */
+  bytesPerWorker: number;
+  /** The budget made the automatic batch size smaller than the input size would give. */
+  isBatchLimitedByBudget: boolean;
+}
+
+/** Runs an image's gradient batches elsewhere: igx's worker pool implements it. */
+export interface GradientRunner {
+  /** Batches an image requests ahead of the one it is adding (to keep every worker busy). */
+  batchesAhead: number;
+  /** Makes an image's input and baselines (preprocessed, [1, h, w, c] each) available to the batches. */
+  openImage(image: GradientImage): GradientJob;
+}
+
+export interface GradientImage {
+  shape: [number, number, number, number];
+  input: Float32Array;
+  baselines: Float32Array[];
+  target: Target;
+}
+
+export interface GradientJob {
+  weightedGradientSum: WeightedGradientSumFn;
+  /** Frees the image on the workers and drops its batches not yet started. */
+  close(): void;
 }
 
 export interface ExplainProgress {
@@ -62,19 +106,58 @@ export function computeAutoBatchSize(height: number, width: number, channels: nu
   return Math.max(1, Math.min(64, Math.floor(2.4e6 / (height * width * channels))));
 }
 
-export async function openExplainSession(config: ExplainConfig): Promise<ExplainSession> {
-  const started = performance.now();
+export interface ExplainModel {
+  backend: BackendInfo;
+  model: LoadedModel;
+  modelPath: string;
+  isDefaultModel: boolean;
+  forward: ModelForward;
+  /** Bytes the model's weights took in the backend. */
+  modelBytes: number;
+}
+
+/** Backend, model and forward as the config asks: the session's, and each pool worker's own. */
+export async function loadExplainModel(config: ExplainConfig): Promise<ExplainModel> {
   const backend = await selectBackend(config.backend);
   const isDefaultModel = config.model === undefined;
   const modelPath = config.model ?? DEFAULT_MODEL_PATH;
+  const bytesBefore = tf.memory().numBytes;
   const model = await loadModel(modelPath);
   try {
     const forward = model.buildForward({
       output: config.output ?? model.sidecar?.output,
       outputSpace: config.outputSpace ?? model.sidecar?.outputSpace,
     });
+    return { backend, model, modelPath, isDefaultModel, forward, modelBytes: Math.max(0, tf.memory().numBytes - bytesBefore) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+export async function openExplainSession(config: ExplainConfig): Promise<ExplainSession> {
+  const started = performance.now();
+  const { backend, model, modelPath, isDefaultModel, forward, modelBytes } = await loadExplainModel(config);
+  try {
     const [height, width, channels] = model.inputShape;
     const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? '[-1,1]', channels);
+    const budgetBytes = config.maxMemoryBytes ?? computeDefaultMemoryBudget();
+    // One backward at batch 1 says what a point costs; the batch size follows from it and the budget.
+    const bytesPerPoint = await measureBytesPerPoint(forward.forward, model.inputShape);
+    const plan = computeBatchPlan({
+      budgetBytes,
+      bytesPerPoint,
+      modelBytes,
+      autoBatchSize: computeAutoBatchSize(height, width, channels),
+      isWasm: backend.kind === 'wasm',
+    });
+    if (plan === null) {
+      throw new IgxError(
+        'E_UNSUPPORTED_OP',
+        `${modelPath}: one interpolation point needs ${(bytesPerPoint / 1024 ** 3).toFixed(1)} GiB in the backward pass, more than a wasm heap holds (4 GiB); use a smaller input or --backend tensorflow`,
+      );
+    }
+    const batchSize = config.batchSize ?? plan.batchSize;
     return {
       config,
       backend,
@@ -84,8 +167,15 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
       forward,
       preprocess,
       resize: config.resize ?? model.sidecar?.resize ?? 'cover',
-      batchSize: config.batchSize ?? computeAutoBatchSize(height, width, channels),
+      batchSize,
       configHash: computeConfigHash(config, model.sha256),
+      memory: {
+        budgetBytes,
+        bytesPerPoint,
+        modelBytes,
+        bytesPerWorker: computeWorkerBaseBytes(modelBytes) + batchSize * bytesPerPoint,
+        isBatchLimitedByBudget: config.batchSize === undefined && plan.isLimitedByBudget,
+      },
       loadMs: performance.now() - started,
     };
   } catch (err) {
@@ -178,10 +268,13 @@ export async function explainImage(
   timingsMs.decodeMs = performance.now() - t0;
 
   const shape: [number, number, number, number] = [1, height, width, channels];
-  const input = tf.tensor4d(computePreprocessed(image.pixels, channels, preprocess), shape);
-  const baselines = baselinePixels.map((p) => tf.tensor4d(computePreprocessed(p, channels, preprocess), shape));
+  const inputData = computePreprocessed(image.pixels, channels, preprocess);
+  const baselineData = baselinePixels.map((p) => computePreprocessed(p, channels, preprocess));
+  const input = tf.tensor4d(inputData, shape);
+  const baselines = baselineData.map((d) => tf.tensor4d(d, shape));
   let attributions: Float32Array;
   let report: Report;
+  let job: GradientJob | undefined;
   try {
     const t1 = performance.now();
     const scores = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
@@ -189,6 +282,7 @@ export async function explainImage(
     const label = (i: number): string | null => labels?.[i] ?? null;
     const { target, rule } = resolveTarget(config.target, scores, labels);
     const top = scores.indexOf(Math.max(...scores));
+    job = session.gradientRunner?.openImage({ shape, input: inputData, baselines: baselineData, target });
     const result = await computeIntegratedGradients(
       forward.forward,
       input,
@@ -200,8 +294,12 @@ export async function explainImage(
         adaptive: config.steps === undefined ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
         batchSize: session.batchSize,
         onProgress: onProgress ? (e) => onProgress(e) : undefined,
+        weightedGradientSum: job?.weightedGradientSum,
+        batchesAhead: session.gradientRunner?.batchesAhead,
       },
     );
+    job?.close();
+    job = undefined;
     try {
       attributions = (await result.attributions.data()) as Float32Array;
     } finally {
@@ -273,6 +371,7 @@ export async function explainImage(
       timingsMs,
     };
   } finally {
+    job?.close();
     input.dispose();
     tf.dispose(baselines);
   }

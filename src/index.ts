@@ -13,3 +13,4 @@ export type { LoadedModel, ModelForward, OutputChoice } from './model/types.js';
 export { selectBackend, type BackendInfo, type BackendName } from './engine/backend.js';
 export { ReportSchema, REPORT_SCHEMA_VERSION, type Report } from './report/schema.js';
 export * from './drift/index.js';
+export { openExplainPool, type ExplainPool, type ExplainPoolInfo } from './pool/explain-pool.js';

@@ -18,7 +18,28 @@ export interface IntegratedGradientsOptions {
   /** Interpolation points per model call. */
   batchSize: number;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Computes each batch's weighted gradient sum elsewhere (igx's worker pool); default: here, with
+   * `forward`. The points are split into batches of `batchSize` and the batch sums added in order
+   * whatever computes them, so the result does not depend on where or how concurrently they ran.
+   */
+  weightedGradientSum?: WeightedGradientSumFn;
+  /** Batches requested ahead of the one being added, to keep several workers busy; default 0. */
+  batchesAhead?: number;
 }
+
+/** One batch of interpolation points on the path from baselines[baselineIndex] to the input. */
+export interface PointBatch {
+  baselineIndex: number;
+  alphas: number[];
+  weights: number[];
+}
+
+/**
+ * Σ_k weights[k] · ∂F/∂x at the batch's points: [h, w, c], which the caller disposes. It must give
+ * exactly what computeWeightedGradientSum gives on the same backend.
+ */
+export type WeightedGradientSumFn = (batch: PointBatch) => Promise<tf.Tensor3D>;
 
 export interface ProgressEvent {
   baselineIndex: number;
@@ -126,9 +147,18 @@ export async function computeIntegratedGradients(
     modelCalls += 1;
     return forward(x);
   };
-  // ∂(Σ_batch F)/∂x gives each point's own gradient, since rows don't interact.
-  const gradOfSumRaw = tf.grad((x: tf.Tensor) => tf.sum(computeTargetScores(countedForward(x as tf.Tensor4D), target)));
-  const gradOfSum = (x: tf.Tensor4D): tf.Tensor4D => gradOfSumRaw(x) as tf.Tensor4D;
+  let weightedGradientSum = options.weightedGradientSum;
+  if (weightedGradientSum === undefined) {
+    const gradOfSum = buildGradientOfSum(countedForward, target);
+    weightedGradientSum = async ({ baselineIndex, alphas, weights }) =>
+      computeWeightedGradientSum(gradOfSum, input, baselines[baselineIndex] as tf.Tensor4D, alphas, weights);
+  } else {
+    const remote = weightedGradientSum;
+    weightedGradientSum = (batch) => {
+      modelCalls += 1;
+      return remote(batch);
+    };
+  }
 
   const fx = computeScores(countedForward, input, target)[0] ?? NaN;
   const perBaseline: BaselineAttribution[] = [];
@@ -146,7 +176,7 @@ export async function computeIntegratedGradients(
         let pointsDone = 0;
         for (;;) {
           const planned = pointsDone + rule.alphas.length;
-          const added = await sumWeightedGradients(gradOfSum, input, baseline, rule, options.batchSize, (n) => {
+          const added = await sumWeightedGradients(weightedGradientSum, b, input.shape, rule, options.batchSize, options.batchesAhead ?? 0, (n) => {
             pointsDone += n;
             gradientEvaluations += n;
             options.onProgress?.({ baselineIndex: b, baselineCount: baselines.length, pointsDone, pointsPlanned: planned });
@@ -199,33 +229,98 @@ export async function computeIntegratedGradients(
   }
 }
 
-/** Σ_k weights[k] · ∂F/∂x at x′ + alphas[k](x − x′), in batches: [h, w, c]. */
-async function sumWeightedGradients(
+/** ∂(Σ_batch F)/∂x: each point's own gradient, since the rows of a batch don't interact. */
+export function buildGradientOfSum(forward: ForwardFn, target: Target): (x: tf.Tensor4D) => tf.Tensor4D {
+  const gradOfSum = tf.grad((x: tf.Tensor) => tf.sum(computeTargetScores(forward(x as tf.Tensor4D), target)));
+  return (x) => gradOfSum(x) as tf.Tensor4D;
+}
+
+/**
+ * Σ_k weights[k] · ∂F/∂x at x′ + alphas[k](x − x′): [h, w, c]. The one definition of a batch's sum,
+ * used in this thread and in pool workers alike, so both give the same bits.
+ */
+export function computeWeightedGradientSum(
   gradOfSum: (x: tf.Tensor4D) => tf.Tensor4D,
   input: tf.Tensor4D,
   baseline: tf.Tensor4D,
+  alphas: number[],
+  weights: number[],
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const a = tf.tensor4d(alphas, [alphas.length, 1, 1, 1]);
+    // points: [k, h, w, c] on the straight line from baseline to input
+    const points = tf.add(baseline, tf.mul(a, tf.sub(input, baseline))) as tf.Tensor4D;
+    const grads = gradOfSum(points);
+    return tf.sum(tf.mul(grads, tf.tensor4d(weights, [weights.length, 1, 1, 1])), 0) as tf.Tensor3D;
+  });
+}
+
+type Settled = { tensor: tf.Tensor3D } | { error: unknown };
+
+/**
+ * Σ over a rule's points, in batches of batchSize: [h, w, c]. Batch sums are added in batch order
+ * (acc + s₀ + s₁ + …), the same float operations however many are computed ahead or where.
+ */
+async function sumWeightedGradients(
+  weightedGradientSum: WeightedGradientSumFn,
+  baselineIndex: number,
+  shape: number[],
   rule: Quadrature,
   batchSize: number,
+  batchesAhead: number,
   onBatch: (points: number) => void,
 ): Promise<tf.Tensor3D> {
-  const [, h, w, c] = input.shape;
-  let acc: tf.Tensor3D = tf.zeros([h, w, c]);
+  const [, h, w, c] = shape as [number, number, number, number];
+  const batches: PointBatch[] = [];
   for (let start = 0; start < rule.alphas.length; start += batchSize) {
-    const alphas = rule.alphas.slice(start, start + batchSize);
-    const weights = rule.weights.slice(start, start + batchSize);
-    const previous = acc;
-    acc = tf.tidy(() => {
-      const a = tf.tensor4d(alphas, [alphas.length, 1, 1, 1]);
-      // points: [k, h, w, c] on the straight line from baseline to input
-      const points = tf.add(baseline, tf.mul(a, tf.sub(input, baseline))) as tf.Tensor4D;
-      const grads = gradOfSum(points);
-      const weighted = tf.sum(tf.mul(grads, tf.tensor4d(weights, [weights.length, 1, 1, 1])), 0) as tf.Tensor3D;
-      return tf.add(previous, weighted);
+    batches.push({
+      baselineIndex,
+      alphas: rule.alphas.slice(start, start + batchSize),
+      weights: rule.weights.slice(start, start + batchSize),
     });
-    previous.dispose();
-    onBatch(alphas.length);
-    // Let timers (progress bars, signals) run between batches.
-    await yieldToEventLoop();
   }
-  return acc;
+  // Settled at once, so a batch that fails while an earlier one is awaited is no unhandled rejection.
+  const pending: Promise<Settled>[] = [];
+  const requestUpTo = (last: number): void => {
+    while (pending.length < batches.length && pending.length <= last) {
+      const batch = batches[pending.length] as PointBatch;
+      pending.push(
+        Promise.resolve()
+          .then(() => weightedGradientSum(batch))
+          .then(
+            (tensor) => ({ tensor }),
+            (error: unknown) => ({ error }),
+          ),
+      );
+    }
+  };
+  let acc: tf.Tensor3D = tf.zeros([h, w, c]);
+  let consumed = 0;
+  try {
+    for (; consumed < batches.length; consumed += 1) {
+      requestUpTo(consumed + batchesAhead);
+      const settled = await (pending[consumed] as Promise<Settled>);
+      if ('error' in settled) throw settled.error;
+      const previous = acc;
+      try {
+        acc = tf.tidy(() => tf.add(previous, settled.tensor));
+      } finally {
+        settled.tensor.dispose();
+      }
+      previous.dispose();
+      onBatch((batches[consumed] as PointBatch).alphas.length);
+      // Let timers (progress bars, signals) run between batches.
+      await yieldToEventLoop();
+    }
+    return acc;
+  } catch (err) {
+    acc.dispose();
+    // Batches already requested may still resolve: free what they return, without waiting for them.
+    for (const later of pending.slice(consumed + 1)) {
+      void later.then((settled) => {
+        if ('tensor' in settled) settled.tensor.dispose();
+      });
+    }
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@ import { parseShard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
-import { closeExplainSession, explainImage, openExplainSession } from '../explain.js';
+import { openExplainPool } from '../pool/explain-pool.js';
 import type { CommandContext } from './io.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -69,7 +69,8 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
   const shard = shardText === undefined ? undefined : parseShard(shardText);
   const fromFile = await readConfigFile(configPath);
   const config = parseExplainFlags(mergeExplainFlags(fromFile?.flags, flags));
-  const session = await openExplainSession(config);
+  const pool = await openExplainPool(config);
+  const session = pool.session;
 
   const controller = new AbortController();
   let signalName: string | undefined;
@@ -155,10 +156,10 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
   };
 
   const explainer: ImageExplainer = {
-    explainImage: (path, options) => explainImage(session, path, options),
-    configHash: session.configHash,
+    explainImage: (path, options) => pool.explainImage(path, options),
+    configHash: pool.configHash,
     model: { path: session.modelPath, format: session.model.format, sha256: session.model.sha256 },
-    concurrency: 1,
+    concurrency: pool.concurrency,
   };
   try {
     if (session.isDefaultModel && !quiet) {
@@ -166,7 +167,8 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     }
     if (fromFile && !quiet) say(c.dim(`igx: config from ${fromFile.file}`));
     if (!quiet) {
-      say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}`));
+      const workers = `${pool.info.workers} worker${pool.info.workers > 1 ? 's' : ''}${pool.info.limitedBy ? ` (limited by ${pool.info.limitedBy})` : ''}`;
+      say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}; ${workers}`));
     }
     const summary = await runBatch(explainer, { inputs, config, shard, resume: Boolean(resume), signal: controller.signal, onEvent });
     bar?.stop();
@@ -186,6 +188,6 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     bar?.stop();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    closeExplainSession(session);
+    await pool.close();
   }
 }

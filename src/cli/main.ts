@@ -6,6 +6,8 @@ import { registerExplainCommand } from './explain-command.js';
 import { registerInspectCommand } from './inspect-command.js';
 import { registerMergeCommand } from './merge-command.js';
 import { registerDriftCommand } from './drift-command.js';
+import { registerEvaluateCommand } from './evaluate-command.js';
+import { registerGalleryCommand } from './gallery-command.js';
 import { createColours, defaultIo, type CliIo, type CommandContext } from './io.js';
 
 export type { CliIo } from './io.js';
@@ -26,6 +28,8 @@ function buildProgram(ctx: CommandContext): Command {
   registerInspectCommand(program, ctx);
   registerConvertCommand(program, ctx);
   registerDriftCommand(program, ctx);
+  registerEvaluateCommand(program, ctx);
+  registerGalleryCommand(program, ctx);
   return program;
 }
 

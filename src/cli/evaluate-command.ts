@@ -1,0 +1,80 @@
+import { Option, type Command } from 'commander';
+import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
+import { PRESETS } from '../config/sidecar.js';
+import { IgxError, isIgxError } from '../errors.js';
+import { closeExplainSession, openExplainSession } from '../explain.js';
+import { DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
+import type { CommandContext } from './io.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+interface EvaluateFlags {
+  model?: string;
+  target?: string;
+  steps?: string;
+  baseline?: string[];
+  seed?: string;
+  batchSize?: string;
+  preprocess?: string;
+  backend?: string;
+  out?: string;
+  points?: string;
+  randomOrders?: string;
+  json?: boolean;
+}
+
+const whole = (flag: string, text: string | undefined, fallback: number, min: number): number => {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new IgxError('E_FLAG', `${flag}: expected a whole number ≥ ${min}, received ${JSON.stringify(text)}`);
+  return Number(text);
+};
+
+export function registerEvaluateCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('evaluate')
+    .description('faithfulness of IG per image: deletion and insertion curves and their AUC against random pixel orders; writes <image>.evaluate.json')
+    .argument('<image...>', 'image files')
+    .option('-m, --model <path>', 'tfjs graph or layers model (default: the embedded MobileNet v1 0.25)')
+    .option('-t, --target <target>', 'top, a class index, a label or A-B (default: top)')
+    .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)')
+    .option('-b, --baseline <spec>', 'IG baseline, as for explain; repeat to average (default: black)', collect)
+    .option('--seed <n>', 'seed of the random orders and baselines (default: 0)')
+    .option('--batch-size <n>', 'images per model call, or auto (default: auto)')
+    .addOption(new Option('--preprocess <preset>', "pixels to model input (default: the model's igx.json, else [-1,1])").choices(PRESETS as unknown as string[]))
+    .addOption(new Option('--backend <name>', 'backend (default: auto)').choices(BACKENDS as unknown as string[]))
+    .option('-o, --out <dir>', 'output folder (default: igx-out)')
+    .option('--points <n>', `curve points (default: ${DEFAULT_EVALUATE_OPTIONS.points})`)
+    .option('--random-orders <n>', `random orders averaged for the comparison (default: ${DEFAULT_EVALUATE_OPTIONS.randomOrders})`)
+    .option('--json', 'print one JSON line per image on stdout')
+    .action(async (images: string[], opts: EvaluateFlags) => {
+      const { points: pointsText, randomOrders: ordersText, json, ...flags } = opts;
+      const options = {
+        ...DEFAULT_EVALUATE_OPTIONS,
+        points: whole('--points', pointsText, DEFAULT_EVALUATE_OPTIONS.points, 1),
+        randomOrders: whole('--random-orders', ordersText, DEFAULT_EVALUATE_OPTIONS.randomOrders, 1),
+      };
+      const session = await openExplainSession(parseExplainFlags(flags));
+      try {
+        for (const image of images) {
+          try {
+            const { evaluation: e, file } = await evaluateImage(session, image, options);
+            if (json) {
+              ctx.io.stdout.write(`${JSON.stringify({ image, file, deletionAuc: e.deletion.attribution.auc, deletionRandomAuc: e.deletion.random.auc, insertionAuc: e.insertion.attribution.auc, insertionRandomAuc: e.insertion.random.auc })}\n`);
+            } else {
+              const f = (x: number): string => x.toFixed(3);
+              const ok = e.deletionGain > 0 && e.insertionGain > 0;
+              ctx.io.stdout.write(
+                `${image}: ${e.target.label ?? e.target.index} ${f(e.target.score)}  deletion AUC ${f(e.deletion.attribution.auc)} (random ${f(e.deletion.random.auc)})  insertion AUC ${f(e.insertion.attribution.auc)} (random ${f(e.insertion.random.auc)})  ${ok ? ctx.c.green('beats random') : ctx.c.yellow('does not beat random')} → ${file}\n`,
+              );
+            }
+          } catch (err) {
+            if (!isIgxError(err) || err.exitCode !== 1) throw err;
+            ctx.say(`${ctx.c.red('igx:')} ${image}: ${err.message} [${err.code}]`);
+            ctx.run.code = 1;
+          }
+        }
+      } finally {
+        closeExplainSession(session);
+      }
+    });
+}

@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { computeTargetScores } from '../attribution/integrated-gradients.js';
+import type { ForwardFn, Target } from '../attribution/types.js';
+import { blurMap } from '../image/mask.js';
+import { createRng } from '../image/rng.js';
+
+/**
+ * Deletion and insertion curves (Petsiuk, Das, Saenko, "RISE", BMVC 2018): pixels are taken in the
+ * order an attribution ranks them, and F is read as they go. Deletion replaces the input's pixels by a
+ * reference (black) from the most important on: a faithful ranking makes F fall fast (low AUC).
+ * Insertion puts the input's pixels into a reference (a blurred input): F should rise fast (high AUC).
+ * A pixel is all its channels; ranks are of the channel-summed attribution, largest (most positive
+ * evidence for the target) first.
+ */
+export type CurveKind = 'deletion' | 'insertion';
+
+export interface Curve {
+  /** Share of the pixels changed at each point: 0, 1/points, …, 1. */
+  fractions: number[];
+  /** F at each point. */
+  scores: number[];
+  /** Trapezoid area under scores over fractions ∈ [0, 1]. */
+  auc: number;
+}
+
+export interface CurveOptions {
+  /** Curve points after the start (points + 1 model inputs). */
+  points: number;
+  /** Images per model call. */
+  batchSize: number;
+}
+
+/**
+ * Pixel indices (0..h·w−1) by channel-summed attribution, largest first; ties by index. `blurSigma` > 0
+ * smooths the summed map first (a Gaussian of that many pixels), so regions rank rather than speckles.
+ */
+export function rankPixels(attributions: ArrayLike<number>, height: number, width: number, channels: number, blurSigma = 0): Int32Array {
+  const n = height * width;
+  if (attributions.length !== n * channels) throw new RangeError(`attributions have ${attributions.length} values, expected ${n * channels}`);
+  const sums = new Float64Array(n);
+  for (let p = 0; p < n; p += 1) {
+    let s = 0;
+    for (let c = 0; c < channels; c += 1) s += attributions[p * channels + c] as number;
+    sums[p] = s;
+  }
+  if (blurSigma > 0) sums.set(blurMap(sums, height, width, blurSigma));
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  return order.sort((a, b) => (sums[b] as number) - (sums[a] as number) || a - b);
+}
+
+/** A uniformly random order of n pixels from a seeded Fisher–Yates shuffle. */
+export function randomPixelOrder(n: number, seed: number): Int32Array {
+  const rng = createRng(seed);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i -= 1) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  return order;
+}
+
+/** Trapezoid ∫ scores d(fraction). */
+export function computeAuc(fractions: number[], scores: number[]): number {
+  let area = 0;
+  for (let k = 1; k < fractions.length; k += 1) {
+    area += (((scores[k] as number) + (scores[k - 1] as number)) / 2) * ((fractions[k] as number) - (fractions[k - 1] as number));
+  }
+  return area;
+}
+
+/**
+ * The curve of `kind` for one pixel order. input and reference are preprocessed HWC values (what the
+ * model sees), [height, width, channels] of them.
+ */
+export function computeCurve(
+  forward: ForwardFn,
+  input: Float32Array,
+  reference: Float32Array,
+  shape: [number, number, number],
+  target: Target,
+  order: Int32Array,
+  kind: CurveKind,
+  options: CurveOptions,
+): Curve {
+  const [h, w, c] = shape;
+  const n = h * w;
+  if (input.length !== n * c || reference.length !== n * c) throw new RangeError(`input and reference must hold ${n * c} values`);
+  if (order.length !== n) throw new RangeError(`order must rank ${n} pixels, got ${order.length}`);
+  if (!Number.isInteger(options.points) || options.points < 1) throw new RangeError(`points must be a whole number ≥ 1, got ${options.points}`);
+  const [from, to] = kind === 'deletion' ? [input, reference] : [reference, input];
+  const current = Float32Array.from(from);
+  const fractions = Array.from({ length: options.points + 1 }, (_, k) => k / options.points);
+  const scores: number[] = [];
+  let changed = 0;
+  let batch: Float32Array[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    const data = new Float32Array(batch.length * n * c);
+    batch.forEach((b, i) => data.set(b, i * n * c));
+    const size = batch.length;
+    const values = tf.tidy(() => computeTargetScores(forward(tf.tensor4d(data, [size, h, w, c])), target).dataSync());
+    scores.push(...Array.from(values));
+    batch = [];
+  };
+  for (const fraction of fractions) {
+    const upTo = Math.round(fraction * n);
+    for (; changed < upTo; changed += 1) {
+      const p = order[changed] as number;
+      for (let k = 0; k < c; k += 1) current[p * c + k] = to[p * c + k] as number;
+    }
+    batch.push(Float32Array.from(current));
+    if (batch.length >= options.batchSize) flush();
+  }
+  flush();
+  return { fractions, scores, auc: computeAuc(fractions, scores) };
+}
+
+export interface FaithfulnessOptions extends CurveOptions {
+  /** Smoothing of the map before ranking, in pixels (see rankPixels). */
+  rankBlurSigma: number;
+  /** Random orders averaged for the comparison. */
+  randomOrders: number;
+  seed: number;
+  /** What deleted pixels become (preprocessed HWC), e.g. black. */
+  deletionReference: Float32Array;
+  /** What insertion starts from (preprocessed HWC), e.g. the blurred input. */
+  insertionReference: Float32Array;
+}
+
+export interface Faithfulness {
+  deletion: { attribution: Curve; random: Curve; inverted: Curve };
+  insertion: { attribution: Curve; random: Curve; inverted: Curve };
+  /** random AUC − attribution AUC for deletion (> 0: the attribution order deletes faster than chance). */
+  deletionGain: number;
+  /** attribution AUC − random AUC for insertion (> 0: better than chance). */
+  insertionGain: number;
+}
+
+const meanCurve = (curves: Curve[]): Curve => {
+  const fractions = curves[0]!.fractions;
+  const scores = fractions.map((_, k) => curves.reduce((s, cv) => s + (cv.scores[k] as number), 0) / curves.length);
+  return { fractions, scores, auc: computeAuc(fractions, scores) };
+};
+
+/**
+ * Deletion and insertion curves of an attribution's pixel order, of the mean over `randomOrders`
+ * seeded random orders, and of the inverted order (least important first) as a sanity floor.
+ */
+export function evaluateFaithfulness(
+  forward: ForwardFn,
+  input: Float32Array,
+  attributions: ArrayLike<number>,
+  shape: [number, number, number],
+  target: Target,
+  options: FaithfulnessOptions,
+): Faithfulness {
+  const [h, w, c] = shape;
+  const order = rankPixels(attributions, h, w, c, options.rankBlurSigma);
+  const inverted = Int32Array.from(order).reverse();
+  const randoms = Array.from({ length: options.randomOrders }, (_, i) => randomPixelOrder(h * w, options.seed + i));
+  const both = (kind: CurveKind, reference: Float32Array) => ({
+    attribution: computeCurve(forward, input, reference, shape, target, order, kind, options),
+    random: meanCurve(randoms.map((r) => computeCurve(forward, input, reference, shape, target, r, kind, options))),
+    inverted: computeCurve(forward, input, reference, shape, target, inverted, kind, options),
+  });
+  const deletion = both('deletion', options.deletionReference);
+  const insertion = both('insertion', options.insertionReference);
+  return {
+    deletion,
+    insertion,
+    deletionGain: deletion.random.auc - deletion.attribution.auc,
+    insertionGain: insertion.attribution.auc - insertion.random.auc,
+  };
+}
