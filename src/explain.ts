@@ -122,7 +122,7 @@ export async function loadExplainModel(config: ExplainConfig): Promise<ExplainMo
   const isDefaultModel = config.model === undefined;
   const modelPath = config.model ?? DEFAULT_MODEL_PATH;
   const bytesBefore = tf.memory().numBytes;
-  const model = await loadModel(modelPath);
+  const model = await loadModel(modelPath, { signature: config.signature, tags: config.tags, input: config.input });
   try {
     const forward = model.buildForward({
       output: config.output ?? model.sidecar?.output,

@@ -30,6 +30,19 @@ test('igx explain on a SavedModel and on its igx convert output give the same re
   assert.deepEqual(a.attribution.grid.values.map((v: number) => v.toFixed(5)), b.attribution.grid.values.map((v: number) => v.toFixed(5)));
 });
 
+test('explain takes --signature, --tags and --input for SavedModels', () => {
+  const out = tempDir();
+  const ok = igx(['explain', fixture('images', 'cat.jpg'), '--model', LENET, '--signature', 'serving_default', '--tags', 'serve', '--input', 'input', '--preprocess', '[0,1]', '--steps', '8', '--out', out, '-q']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(readFileSync(join(out, 'cat.ig.json'), 'utf8')).steps, 8);
+  for (const [flag, value] of [['--signature', 'nope'], ['--tags', 'train'], ['--input', 'nope']]) {
+    const r = igx(['explain', fixture('images', 'cat.jpg'), '--model', LENET, flag as string, value as string, '--steps', '2', '--out', tempDir(), '-q']);
+    assert.equal(r.status, 2, `${flag}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(r.stderr.includes('[E_MODEL_SIGNATURE]'), r.stderr);
+  }
+});
+
 test('igx inspect lists a SavedModel\'s signatures', () => {
   const r = igx(['inspect', fixture('savedmodels', 'half_plus_two_tf2'), '--json']);
   // half_plus_two takes a [1] vector, not an image: inspect reports what it can and fails the image checks

@@ -19,6 +19,9 @@ const list = z.union([z.array(num), text]).transform((v) => (Array.isArray(v) ? 
 
 const ConfigFileSchema = z.strictObject({
   model: text.optional(),
+  signature: text.optional(),
+  tags: z.union([text, z.array(text)]).transform((v) => (Array.isArray(v) ? v.join(',') : v)).optional(),
+  input: text.optional(),
   output: numOrText.optional(),
   outputSpace: text.optional(),
   target: numOrText.optional(),

@@ -21,6 +21,9 @@ export function stringifyCanonical(value: unknown): string {
 export function buildOutcomeConfig(config: ExplainConfig, modelSha256: string): Record<string, unknown> {
   return {
     modelSha256,
+    signature: config.signature,
+    tags: config.tags,
+    input: config.input,
     output: config.output,
     outputSpace: config.outputSpace,
     target: config.target,

@@ -10,6 +10,9 @@ export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 /** The flags of `igx explain` as commander hands them over: strings, string lists and booleans. */
 export interface RawExplainFlags {
   model?: string;
+  signature?: string;
+  tags?: string;
+  input?: string;
   output?: string;
   outputSpace?: string;
   target?: string;
@@ -39,6 +42,10 @@ export interface RawExplainFlags {
 /** Normalised settings of one explain run; every field has its final value except those a model decides. */
 export interface ExplainConfig {
   model?: string;
+  /** SavedModels: the signature, MetaGraph tag set and signature input to use. */
+  signature?: string;
+  tags?: string[];
+  input?: string;
   output?: string | number;
   outputSpace?: 'probabilities' | 'logits';
   target: string;
@@ -109,6 +116,13 @@ const byteSize = z
 
 const FLAG_SCHEMA = z.strictObject({
   model: z.string().min(1).optional(),
+  signature: z.string().min(1).optional(),
+  tags: z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .refine((l) => l.length > 0, { message: 'expected comma-separated tags, e.g. serve' })
+    .optional(),
+  input: z.string().min(1).optional(),
   output: z.string().min(1).optional(),
   outputSpace: z.enum(['probabilities', 'logits'], { message: 'expected probabilities or logits' }).optional(),
   target: z.string().min(1, { message: 'expected top, a class index, a label or A-B' }).optional(),
@@ -175,6 +189,9 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
   const output = f.output === undefined ? undefined : /^\d+$/.test(f.output) ? Number(f.output) : f.output;
   return {
     model: f.model,
+    signature: f.signature,
+    tags: f.tags,
+    input: f.input,
     output,
     outputSpace: f.outputSpace,
     target: f.target ?? 'top',
