@@ -6,11 +6,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  computeIntegratedGradients,
   computeScores,
   type Completeness,
   type WeightedGradientSumFn,
 } from './attribution/integrated-gradients.js';
+import { computeAttributions } from './attribution/compute-attributions.js';
+import { GUIDED_IG_DEFAULTS } from './attribution/guided-ig.js';
 import { computeAttributionGrid, computeAttributionStats } from './attribution/summary.js';
 import type { Target } from './attribution/types.js';
 import { computeConfigHash } from './config/config-hash.js';
@@ -23,6 +24,9 @@ import { computePreprocessed, resolvePreprocess } from './image/preprocess.js';
 import { readImage, type DecodedImage } from './image/read-image.js';
 import { renderHeatmapPng, renderOverlayPng } from './image/render.js';
 import { encodeNpy } from './image/npy.js';
+import { pickBaselineFiles } from './image/baseline-dir.js';
+import { renderMaskPng } from './image/mask.js';
+import { renderPanelPng } from './image/panel.js';
 import { DEFAULT_MODEL_PATH } from './model/default-model.js';
 import { loadModel } from './model/load-model.js';
 import type { LoadedModel, ModelForward } from './model/types.js';
@@ -227,9 +231,16 @@ function toJsonCompleteness(c: Completeness) {
  * Output file names for an image: photo.jpg → photo.ig.png, photo.overlay.png, photo.ig.json, photo.ig.npy.
  * `outputStem` (a path under --out without extension, e.g. a/photo) mirrors an input tree.
  */
-export function buildOutputNames(imagePath: string, outputStem?: string): { heatmap: string; overlay: string; report: string; raw: string } {
+export function buildOutputNames(imagePath: string, outputStem?: string): { heatmap: string; overlay: string; report: string; raw: string; mask: string; panel: string } {
   const stem = outputStem ?? basename(imagePath, extname(imagePath));
-  return { heatmap: `${stem}.ig.png`, overlay: `${stem}.overlay.png`, report: `${stem}.ig.json`, raw: `${stem}.ig.npy` };
+  return {
+    heatmap: `${stem}.ig.png`,
+    overlay: `${stem}.overlay.png`,
+    report: `${stem}.ig.json`,
+    raw: `${stem}.ig.npy`,
+    mask: `${stem}.mask.png`,
+    panel: `${stem}.panel.png`,
+  };
 }
 
 export interface ExplainImageOptions {
@@ -258,9 +269,13 @@ export async function explainImage(
   // Baselines in pixel space, through the same preprocessing as the image.
   const rng = createRng(config.seed);
   const specs: { spec: BaselineSpec; text: string; sample: number }[] = [];
-  for (const text of config.baselines) {
+  // Expected gradients: --baseline-dir adds K images drawn from a folder with the seed.
+  const baselineTexts = config.baselineDir
+    ? [...config.baselines.filter((b) => b !== 'black' || config.baselines.length > 1), ...(await pickBaselineFiles(config.baselineDir, config.baselineSamples, config.seed))]
+    : config.baselines;
+  for (const text of baselineTexts) {
     const spec = parseBaselineSpec(text);
-    const samples = RANDOM_KINDS.has(spec.kind) ? config.baselineSamples : 1;
+    const samples = RANDOM_KINDS.has(spec.kind) && !config.baselineDir ? config.baselineSamples : 1;
     for (let s = 0; s < samples; s += 1) specs.push({ spec, text, sample: s });
   }
   const baselinePixels: Float32Array[] = [];
@@ -283,20 +298,26 @@ export async function explainImage(
     const { target, rule } = resolveTarget(config.target, scores, labels);
     const top = scores.indexOf(Math.max(...scores));
     job = session.gradientRunner?.openImage({ shape, input: inputData, baselines: baselineData, target });
-    const result = await computeIntegratedGradients(
+    // Blur and guided paths take a fixed number of steps; only straight-line IG refines adaptively.
+    const isAdaptive = config.steps === undefined && config.path === 'straight';
+    const steps = config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS);
+    const result = await computeAttributions(
       forward.forward,
       input,
       baselines,
       target,
       {
         method: config.method,
-        steps: config.steps ?? DEFAULT_START_STEPS,
-        adaptive: config.steps === undefined ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+        steps,
+        adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
         batchSize: session.batchSize,
         onProgress: onProgress ? (e) => onProgress(e) : undefined,
         weightedGradientSum: job?.weightedGradientSum,
         batchesAhead: session.gradientRunner?.batchesAhead,
       },
+      { kind: config.path, blurMaxSigma: config.maxSigma },
+      config.smooth,
+      config.seed,
     );
     job?.close();
     job = undefined;
@@ -310,12 +331,14 @@ export async function explainImage(
 
     const c = result.completeness;
     const scale = Math.max(Math.abs(c.fx), Math.abs(c.fBaseline));
-    const isWithinTolerance = c.isDeltaNegligible ? c.absoluteError <= config.tolerance * scale : c.relativeError <= config.tolerance;
+    const isWithinTolerance =
+      !result.isCompletenessApplicable || (c.isDeltaNegligible ? c.absoluteError <= config.tolerance * scale : c.relativeError <= config.tolerance);
     const warnings: string[] = [];
+    if (!result.isCompletenessApplicable) warnings.push(`completeness does not apply to ${config.smooth?.kind}: its map is not a sum of IG attributions`);
     if (c.isDeltaNegligible) {
       warnings.push(`|F(x) − F(x′)| = ${Math.abs(c.fx - c.fBaseline).toExponential(2)} is too small for the relative completeness error to mean anything`);
     }
-    if (config.steps === undefined && !result.isConverged) {
+    if (isAdaptive && !result.isConverged) {
       warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
     }
     const names = buildOutputNames(imagePath, outputStem);
@@ -343,21 +366,23 @@ export async function explainImage(
       },
       method: config.method,
       steps: result.steps,
-      adaptive: config.steps === undefined ? { tolerance: config.tolerance, maxSteps: config.maxSteps, isConverged: result.isConverged } : null,
+      adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps, isConverged: result.isConverged } : null,
+      path: { kind: config.path, maxSigma: config.path === 'blur' ? config.maxSigma : null },
+      smoothing: config.smooth ?? null,
       seed: config.seed,
       batchSize: session.batchSize,
-      baselines: specs.map((s, i) => {
+      baselines: (config.path === 'blur' ? [{ spec: { kind: 'blur-path' }, text: `blur:${config.maxSigma}`, sample: 0 }] : specs).map((s, i) => {
         const per = result.perBaseline[i]!;
         return {
           kind: s.spec.kind,
           spec: s.text,
           sample: s.sample,
-          score: baselineScores[i] ?? NaN,
+          score: config.path === 'blur' ? per.completeness.fBaseline : (baselineScores[i] ?? NaN),
           steps: per.steps,
           completeness: toJsonCompleteness(per.completeness),
         };
       }),
-      completeness: { ...toJsonCompleteness(c), tolerance: config.tolerance, isWithinTolerance },
+      completeness: { ...toJsonCompleteness(c), tolerance: config.tolerance, isWithinTolerance, isApplicable: result.isCompletenessApplicable },
       backend: { requested: session.backend.requested, kind: session.backend.kind, name: session.backend.tfBackend },
       attribution: {
         shape: [height, width, channels],
@@ -366,7 +391,13 @@ export async function explainImage(
         polarity: config.polarity,
         clipPercentile: config.clipPercentile,
       },
-      outputs: { heatmap: basename(names.heatmap), overlay: basename(names.overlay), raw: config.saveRaw ? basename(names.raw) : null },
+      outputs: {
+        heatmap: basename(names.heatmap),
+        overlay: basename(names.overlay),
+        raw: config.saveRaw ? basename(names.raw) : null,
+        mask: config.mask ? basename(names.mask) : null,
+        panel: config.panel ? basename(names.panel) : null,
+      },
       warnings,
       timingsMs,
     };
@@ -380,6 +411,23 @@ export async function explainImage(
   const renderOptions = { polarity: config.polarity, clipPercentile: config.clipPercentile };
   const heatmap = await renderHeatmapPng(attributions, height, width, channels, renderOptions);
   const overlay = await renderOverlayPng(image.pixels, attributions, height, width, channels, renderOptions);
+  const maskOptions = { blurSigma: config.mask?.blurPx ?? 4, threshold: config.mask?.threshold ?? 0.9, polarity: config.polarity };
+  const mask = config.mask ? await renderMaskPng(image.pixels, attributions, height, width, channels, maskOptions) : undefined;
+  const panel = config.panel
+    ? await renderPanelPng({
+        pixels: image.pixels,
+        attributions,
+        height,
+        width,
+        channels,
+        polarity: config.polarity,
+        clipPercentile: config.clipPercentile,
+        mask: maskOptions,
+        label: report.target.label ?? `class ${report.target.index}`,
+        score: report.target.score,
+        completenessError: report.completeness.isApplicable ? report.completeness.relativeError : null,
+      })
+    : undefined;
   timingsMs.renderMs = performance.now() - t2;
   timingsMs.totalMs = performance.now() - t0;
   ReportSchema.parse(report);
@@ -390,11 +438,15 @@ export async function explainImage(
     heatmap: join(config.out, names.heatmap),
     overlay: join(config.out, names.overlay),
     raw: config.saveRaw ? join(config.out, names.raw) : null,
+    mask: mask ? join(config.out, names.mask) : null,
+    panel: panel ? join(config.out, names.panel) : null,
   };
   const writes: [string, Buffer | string][] = [
     [files.heatmap, heatmap],
     [files.overlay, overlay],
     ...(files.raw ? ([[files.raw, encodeNpy(attributions, [height, width, channels])]] as [string, Buffer][]) : []),
+    ...(files.mask && mask ? ([[files.mask, mask]] as [string, Buffer][]) : []),
+    ...(files.panel && panel ? ([[files.panel, panel]] as [string, Buffer][]) : []),
     // The report last: its presence says the image's outputs are complete.
     [files.report, `${JSON.stringify(report, null, 2)}\n`],
   ];

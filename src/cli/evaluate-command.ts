@@ -20,6 +20,7 @@ interface EvaluateFlags {
   out?: string;
   points?: string;
   randomOrders?: string;
+  randomizeLayers?: string;
   json?: boolean;
 }
 
@@ -45,26 +46,37 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     .option('-o, --out <dir>', 'output folder (default: igx-out)')
     .option('--points <n>', `curve points (default: ${DEFAULT_EVALUATE_OPTIONS.points})`)
     .option('--random-orders <n>', `random orders averaged for the comparison (default: ${DEFAULT_EVALUATE_OPTIONS.randomOrders})`)
+    .option(
+      '--randomize-layers <k>',
+      'model-randomisation sanity check (Adebayo et al. 2018; layers models): shuffle the weights of the top k weighted layers of a copy of the model, recompute IG, report the Spearman rank correlation of |IG| (default: off)',
+    )
     .option('--json', 'print one JSON line per image on stdout')
     .action(async (images: string[], opts: EvaluateFlags) => {
-      const { points: pointsText, randomOrders: ordersText, json, ...flags } = opts;
+      const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, json, ...flags } = opts;
       const options = {
         ...DEFAULT_EVALUATE_OPTIONS,
         points: whole('--points', pointsText, DEFAULT_EVALUATE_OPTIONS.points, 1),
         randomOrders: whole('--random-orders', ordersText, DEFAULT_EVALUATE_OPTIONS.randomOrders, 1),
+        ...(randomizeText === undefined ? {} : { randomizeLayers: whole('--randomize-layers', randomizeText, 0, 0) }),
       };
       const session = await openExplainSession(parseExplainFlags(flags));
       try {
+        if (options.randomizeLayers !== undefined && session.model.format !== 'layers') {
+          throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${session.model.format} model`);
+        }
         for (const image of images) {
           try {
             const { evaluation: e, file } = await evaluateImage(session, image, options);
             if (json) {
-              ctx.io.stdout.write(`${JSON.stringify({ image, file, deletionAuc: e.deletion.attribution.auc, deletionRandomAuc: e.deletion.random.auc, insertionAuc: e.insertion.attribution.auc, insertionRandomAuc: e.insertion.random.auc })}\n`);
+              ctx.io.stdout.write(`${JSON.stringify({ image, file, deletionAuc: e.deletion.attribution.auc, deletionRandomAuc: e.deletion.random.auc, insertionAuc: e.insertion.attribution.auc, insertionRandomAuc: e.insertion.random.auc, ...(e.randomization === undefined ? {} : { randomizedLayers: e.randomization.count, randomizationSpearmanAbs: e.randomization.spearmanAbs, randomizationSsimAbs: e.randomization.ssimAbs }) })}\n`);
             } else {
               const f = (x: number): string => x.toFixed(3);
               const ok = e.deletionGain > 0 && e.insertionGain > 0;
+              const r = e.randomization;
+              const randomized =
+                r === undefined ? '' : `  top ${r.count} layers randomised: Spearman |IG| ${f(r.spearmanAbs)}, SSIM ${f(r.ssimAbs)}${r.count > 0 && r.spearmanAbs > 0.9 ? ` ${ctx.c.yellow('(barely changed: the map may not depend on the weights)')}` : ''}`;
               ctx.io.stdout.write(
-                `${image}: ${e.target.label ?? e.target.index} ${f(e.target.score)}  deletion AUC ${f(e.deletion.attribution.auc)} (random ${f(e.deletion.random.auc)})  insertion AUC ${f(e.insertion.attribution.auc)} (random ${f(e.insertion.random.auc)})  ${ok ? ctx.c.green('beats random') : ctx.c.yellow('does not beat random')} → ${file}\n`,
+                `${image}: ${e.target.label ?? e.target.index} ${f(e.target.score)}  deletion AUC ${f(e.deletion.attribution.auc)} (random ${f(e.deletion.random.auc)})  insertion AUC ${f(e.insertion.attribution.auc)} (random ${f(e.insertion.random.auc)})  ${ok ? ctx.c.green('beats random') : ctx.c.yellow('does not beat random')}${randomized} → ${file}\n`,
               );
             }
           } catch (err) {

@@ -7,6 +7,7 @@ import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
 import { openExplainPool } from '../pool/explain-pool.js';
+import { writeGallery } from '../report/gallery.js';
 import type { CommandContext } from './io.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -56,6 +57,17 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--max-memory <size>', 'memory budget of the gradient work, all workers together, e.g. 2GB or 512MB; sets the automatic batch size and caps the workers (default: half the available memory)')
     .option('--fail-on-completeness', "exit 1 when an image's completeness error is above --tolerance")
     .option('--max-pixels <n>', 'refuse images with more pixels than this, read from the header before decoding (default: 268402689)')
+    .addOption(new Option('--path <kind>', 'straight (Integrated Gradients), blur (Blur IG, Xu et al. 2020) or guided (Guided IG, Kapishnikov et al. 2021) (default: straight)').choices(['straight', 'blur', 'guided']))
+    .option('--max-sigma <px>', 'Blur IG: blur of the path\'s start, in pixels (default: 50)')
+    .option('--smooth <n>', 'SmoothGrad over IG: average IG over n noisy copies of the input')
+    .option('--noise <sigma>', 'SmoothGrad: noise sigma in preprocessed input units (default: 0.3)')
+    .addOption(new Option('--smooth-kind <kind>', 'SmoothGrad: smoothgrad (mean), smoothgrad_sq (mean of squares), vargrad (variance) (default: smoothgrad)').choices(['smoothgrad', 'smoothgrad_sq', 'vargrad']))
+    .option('--baseline-dir <dir>', 'expected gradients: baselines drawn (seeded) from this folder of images, --baseline-samples of them')
+    .option('--mask', 'also write photo.mask.png: the top attributions kept, the rest dimmed')
+    .option('--blur <px>', 'mask: blur the map by this sigma before thresholding (default: 4)')
+    .option('--threshold <q>', 'mask: keep what is above this quantile of the map (default: 0.9)')
+    .option('--panel', 'also write photo.panel.png: original | heatmap | overlay | mask, with label, score and completeness')
+    .option('--html', 'write index.html, a gallery of the run (implies --panel)')
     .option('--config <file>', 'JSON file of these flags in camelCase, under the command line (default: ./igx.config.json if present)')
     .option('--resume', 'skip inputs whose report exists for the same image bytes and config')
     .option('--shard <i/n>', 'take only the inputs of shard i of n (split by path hash); merge the manifests with igx merge')
@@ -175,6 +187,10 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     }
     const summary = await runBatch(explainer, { inputs, config, shard, resume: Boolean(resume), signal: controller.signal, onEvent });
     bar?.stop();
+    if (config.html) {
+      const gallery = await writeGallery(config.out);
+      if (!quiet) say(c.dim(`igx: gallery ${gallery.file}`));
+    }
     const counts = summary.manifest.counts;
     if (json) {
       io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - started) / 1000 } })}\n`);

@@ -10,6 +10,17 @@ export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 /** The flags of `igx explain` as commander hands them over: strings, string lists and booleans. */
 export interface RawExplainFlags {
   model?: string;
+  path?: string;
+  maxSigma?: string;
+  smooth?: string;
+  noise?: string;
+  smoothKind?: string;
+  baselineDir?: string;
+  mask?: boolean;
+  blur?: string;
+  threshold?: string;
+  panel?: boolean;
+  html?: boolean;
   signature?: string;
   tags?: string;
   input?: string;
@@ -42,6 +53,20 @@ export interface RawExplainFlags {
 /** Normalised settings of one explain run; every field has its final value except those a model decides. */
 export interface ExplainConfig {
   model?: string;
+  /** The attribution path: the straight line (IG), blurring (Blur IG) or guided (Guided IG). */
+  path: 'straight' | 'blur' | 'guided';
+  /** Blur IG: the path starts at the input blurred with this sigma, in pixels. */
+  maxSigma: number;
+  /** SmoothGrad over IG: N noisy copies of the input, noise sigma in preprocessed units. */
+  smooth?: { samples: number; sigma: number; kind: 'smoothgrad' | 'smoothgrad_sq' | 'vargrad' };
+  /** Expected gradients: baselines drawn (seeded) from this folder of images, --baseline-samples of them. */
+  baselineDir?: string;
+  /** Mask visualizer: keep the top attributions after blurring the map (blurPx) and thresholding at quantile q. */
+  mask?: { blurPx: number; threshold: number };
+  /** Also write photo.panel.png (original | heatmap | overlay | mask with label, score, completeness). */
+  panel: boolean;
+  /** Write index.html, a gallery of the run, at the end. */
+  html: boolean;
   /** SavedModels: the signature, MetaGraph tag set and signature input to use. */
   signature?: string;
   tags?: string[];
@@ -116,6 +141,17 @@ const byteSize = z
 
 const FLAG_SCHEMA = z.strictObject({
   model: z.string().min(1).optional(),
+  path: z.enum(['straight', 'blur', 'guided'], { message: 'expected straight, blur or guided' }).optional(),
+  maxSigma: realNumber((n) => n > 0, 'a number > 0 (pixels)').optional(),
+  smooth: wholeNumber(1, 10000).optional(),
+  noise: realNumber((n) => n > 0, 'a number > 0 (preprocessed units)').optional(),
+  smoothKind: z.enum(['smoothgrad', 'smoothgrad_sq', 'vargrad'], { message: 'expected smoothgrad, smoothgrad_sq or vargrad' }).optional(),
+  baselineDir: z.string().min(1).optional(),
+  mask: z.boolean().optional(),
+  blur: realNumber((n) => n >= 0, 'a number ≥ 0 (pixels)').optional(),
+  threshold: realNumber((n) => n >= 0 && n < 1, 'a quantile in [0, 1)').optional(),
+  panel: z.boolean().optional(),
+  html: z.boolean().optional(),
   signature: z.string().min(1).optional(),
   tags: z
     .string()
@@ -187,8 +223,20 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     throw new IgxError('E_FLAG', '--steps: expected ≥ 2 for riemann-trapezoid, received "1"');
   }
   const output = f.output === undefined ? undefined : /^\d+$/.test(f.output) ? Number(f.output) : f.output;
+  if (f.noise !== undefined && f.smooth === undefined) throw new IgxError('E_FLAG', '--noise: expected together with --smooth N');
+  if (f.smooth !== undefined && f.path !== undefined && f.path !== 'straight') {
+    throw new IgxError('E_FLAG', `--smooth: smoothing applies to the straight path only, received --path ${f.path}`);
+  }
   return {
     model: f.model,
+    path: f.path ?? 'straight',
+    maxSigma: f.maxSigma ?? 50,
+    // 0.15 of the input range, as SmoothGrad's paper suggests, on [-1, 1] inputs.
+    smooth: f.smooth === undefined ? undefined : { samples: f.smooth, sigma: f.noise ?? 0.3, kind: f.smoothKind ?? 'smoothgrad' },
+    baselineDir: f.baselineDir,
+    mask: f.mask || f.blur !== undefined || f.threshold !== undefined ? { blurPx: f.blur ?? 4, threshold: f.threshold ?? 0.9 } : undefined,
+    panel: (f.panel ?? false) || (f.html ?? false),
+    html: f.html ?? false,
     signature: f.signature,
     tags: f.tags,
     input: f.input,

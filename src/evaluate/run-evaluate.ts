@@ -17,6 +17,7 @@ import { blurPixels, readImage } from '../image/read-image.js';
 import { IGX_VERSION } from '../package-info.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
 import { evaluateFaithfulness, type Curve } from './perturbation.js';
+import { compareAttributionMaps, loadRandomizedModel, type MapSimilarity } from './randomization.js';
 
 export const EVALUATION_SCHEMA_VERSION = 1;
 
@@ -38,6 +39,12 @@ export interface EvaluateOptions {
   rankBlurSigma: number;
   /** Where under --out the file goes, without extension (default: the image's base name). */
   outputStem?: string;
+  /**
+   * The model-randomisation check (see randomization.ts): shuffle the weights of this many top weighted
+   * layers of a copy of the model and compare IG on it with IG on the model. undefined: no check; 0: the
+   * check's control (an unchanged copy: every similarity is 1). Layers models only (IgxError E_FLAG).
+   */
+  randomizeLayers?: number;
 }
 
 export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = { points: 50, randomOrders: 3, insertionStart: 'blur', insertionBlurSigma: 10, rankBlurSigma: 0 };
@@ -57,7 +64,22 @@ export interface Evaluation {
   /** random − attribution deletion AUC, and attribution − random insertion AUC: > 0 beats chance. */
   deletionGain: number;
   insertionGain: number;
+  /** Present with options.randomizeLayers: how IG on the partly randomised model compares. */
+  randomization?: Randomization;
   timingsMs: Record<string, number>;
+}
+
+export interface Randomization extends MapSimilarity {
+  /** Weighted layers randomised, counted from the output. */
+  count: number;
+  /** Their names, the output's side first. */
+  layers: string[];
+  method: 'shuffle';
+  seed: number;
+  /** F(x) of the randomised model for the same target, and the IG points it used per baseline. */
+  score: number;
+  steps: number;
+  completenessRelativeError: number | null;
 }
 
 export function buildEvaluationName(imagePath: string, outputStem?: string): string {
@@ -71,6 +93,9 @@ export async function evaluateImage(
 ): Promise<{ evaluation: Evaluation; file: string }> {
   const t0 = performance.now();
   const { config, model, forward, preprocess } = session;
+  if (options.randomizeLayers !== undefined && model.format !== 'layers') {
+    throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${model.format} model`);
+  }
   const [height, width, channels] = model.inputShape;
   const readOptions = { height, width, channels: channels as 1 | 3, resize: session.resize, maxPixels: config.maxPixels };
   const image = await readImage(imagePath, readOptions);
@@ -84,25 +109,57 @@ export async function evaluateImage(
   let attributions: Float32Array;
   let ig: Awaited<ReturnType<typeof computeIntegratedGradients>>;
   let target: { kind: 'index'; index: number } | { kind: 'difference'; a: number; b: number };
+  let randomization: Randomization | undefined;
+  let randomizationMs = 0;
   try {
     const scores = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
     target = resolveTarget(config.target, scores, forward.labels).target;
-    ig = await computeIntegratedGradients(forward.forward, input, baselines, target, {
+    const igOptions = {
       method: config.method,
       steps: config.steps ?? DEFAULT_START_STEPS,
       adaptive: config.steps === undefined ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
       batchSize: session.batchSize,
-    });
+    };
+    ig = await computeIntegratedGradients(forward.forward, input, baselines, target, igOptions);
     try {
       attributions = (await ig.attributions.data()) as Float32Array;
     } finally {
       ig.attributions.dispose();
+    }
+    if (options.randomizeLayers !== undefined) {
+      const tr = performance.now();
+      const randomized = await loadRandomizedModel(model, forward, options.randomizeLayers, config.seed);
+      try {
+        // The same procedure on the randomised copy: same input, baselines, target and quadrature.
+        const rig = await computeIntegratedGradients(randomized.forward, input, baselines, target, igOptions);
+        let randomAttributions: Float32Array;
+        try {
+          randomAttributions = (await rig.attributions.data()) as Float32Array;
+        } finally {
+          rig.attributions.dispose();
+        }
+        const rel = rig.completeness.relativeError;
+        randomization = {
+          count: options.randomizeLayers,
+          layers: randomized.layers,
+          method: 'shuffle',
+          seed: config.seed,
+          score: rig.completeness.fx,
+          steps: rig.steps,
+          completenessRelativeError: Number.isFinite(rel) ? rel : null,
+          ...compareAttributionMaps(attributions, randomAttributions, height, width, channels),
+        };
+      } finally {
+        randomized.dispose();
+      }
+      randomizationMs = performance.now() - tr;
     }
   } finally {
     input.dispose();
     tf.dispose(baselines);
   }
   const t1 = performance.now();
+  const attributionMs = t1 - t0 - randomizationMs;
   const black = computePreprocessed(new Float32Array(image.pixels.length), channels, preprocess);
   const insertionReference = computePreprocessed(
     options.insertionStart === 'blur'
@@ -136,7 +193,8 @@ export async function evaluateImage(
     insertion: { reference: options.insertionStart === 'blur' ? `blur:${options.insertionBlurSigma}` : `baseline:${config.baselines[0] ?? 'black'}`, ...f.insertion },
     deletionGain: f.deletionGain,
     insertionGain: f.insertionGain,
-    timingsMs: { attributionMs: t1 - t0, curvesMs: performance.now() - t1 },
+    ...(randomization === undefined ? {} : { randomization }),
+    timingsMs: { attributionMs, curvesMs: performance.now() - t1, ...(randomization === undefined ? {} : { randomizationMs }) },
   };
   const file = join(config.out, buildEvaluationName(imagePath, options.outputStem));
   await mkdir(join(file, '..'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {

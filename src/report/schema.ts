@@ -51,6 +51,10 @@ export const ReportSchema = z.strictObject({
     minus: ClassScoreSchema.nullable(),
   }),
   method: z.enum(METHODS as [Method, ...Method[]]),
+  /** straight: Integrated Gradients; blur: Blur IG from the input blurred with maxSigma px; guided: Guided IG. */
+  path: z.strictObject({ kind: z.enum(['straight', 'blur', 'guided']), maxSigma: z.number().nullable() }),
+  /** SmoothGrad over IG, when asked for: noise sigma in preprocessed units. */
+  smoothing: z.strictObject({ kind: z.enum(['smoothgrad', 'smoothgrad_sq', 'vargrad']), samples: z.number().int(), sigma: z.number() }).nullable(),
   /** Largest number of interpolation points any baseline used. */
   steps: z.number().int().positive(),
   adaptive: z
@@ -70,7 +74,12 @@ export const ReportSchema = z.strictObject({
     }),
   ),
   /** For the attributions averaged over baselines: F(x′) is the mean of the baselines' scores. */
-  completeness: CompletenessSchema.extend({ tolerance: z.number(), isWithinTolerance: z.boolean() }),
+  completeness: CompletenessSchema.extend({
+    tolerance: z.number(),
+    isWithinTolerance: z.boolean(),
+    /** False for smoothgrad_sq and vargrad, whose maps are squares and variances of IG: no sum to check. */
+    isApplicable: z.boolean(),
+  }),
   backend: z.strictObject({ requested: z.string(), kind: z.string(), name: z.string() }),
   attribution: z.strictObject({
     shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
@@ -81,7 +90,13 @@ export const ReportSchema = z.strictObject({
     clipPercentile: z.number(),
   }),
   /** File names of the outputs, in the report's folder. */
-  outputs: z.strictObject({ heatmap: z.string(), overlay: z.string(), raw: z.string().nullable() }),
+  outputs: z.strictObject({
+    heatmap: z.string(),
+    overlay: z.string(),
+    raw: z.string().nullable(),
+    mask: z.string().nullable(),
+    panel: z.string().nullable(),
+  }),
   warnings: z.array(z.string()),
   /** The only field that differs between two runs of the same config: keep it last. */
   timingsMs: z.record(z.string(), z.number()),

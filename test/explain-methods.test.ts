@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { ReportSchema } from '../src/report/schema.js';
+import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+
+// igx explain with the other paths and visuals, end to end through the built binary.
+const GRAY = ['--model', fixture('models', 'emotion_64_gray'), '--preprocess', '[0,1]'];
+const run = (args: string[]) => {
+  const out = mkdtempSync(join(tmpdir(), 'igx-methods-'));
+  const r = spawnSync(process.execPath, [IGX_BIN, 'explain', fixture('images', 'doberman.png'), '--out', out, '-q', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const read = () => ReportSchema.parse(JSON.parse(readFileSync(join(out, 'doberman.ig.json'), 'utf8')));
+  return { ...r, out, read };
+};
+
+test('--path blur: Blur IG from the blurred image, completeness against F(blurred)', () => {
+  const r = run([...GRAY, '--path', 'blur', '--steps', '200']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = r.read();
+  assert.deepEqual(report.path, { kind: 'blur', maxSigma: 50 });
+  assert.equal(report.baselines.length, 1);
+  assert.equal(report.baselines[0]?.kind, 'blur-path');
+  assert.ok((report.completeness.relativeError ?? 1) <= 0.05, `completeness ${report.completeness.relativeError}`);
+  assert.equal(report.adaptive, null);
+});
+
+test('--smooth: SmoothGrad over IG keeps completeness; vargrad says it does not apply', () => {
+  // Each noisy copy's IG refines adaptively, as plain IG does.
+  const r = run([...GRAY, '--smooth', '4', '--noise', '0.1']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = r.read();
+  assert.deepEqual(report.smoothing, { kind: 'smoothgrad', samples: 4, sigma: 0.1 });
+  assert.equal(report.completeness.isApplicable, true);
+  assert.ok((report.completeness.relativeError ?? 1) <= 0.05, `completeness ${report.completeness.relativeError}`);
+  const v = run([...GRAY, '--smooth', '3', '--smooth-kind', 'vargrad', '--steps', '16']);
+  assert.equal(v.status, 0, v.stderr);
+  const vr = v.read();
+  assert.equal(vr.completeness.isApplicable, false);
+  assert.ok(vr.attribution.stats.min >= 0, 'a variance is never negative');
+  assert.ok(vr.warnings.some((w) => w.includes('vargrad')));
+});
+
+test('--path guided runs and reports its completeness honestly', () => {
+  const r = run([...GRAY, '--path', 'guided', '--steps', '32']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = r.read();
+  assert.equal(report.path.kind, 'guided');
+  const c = report.completeness;
+  assert.ok(Math.abs(c.absoluteError - Math.abs(c.sum - (c.fx - c.fBaseline))) < 1e-6);
+  assert.equal(c.isWithinTolerance, (c.relativeError ?? Infinity) <= c.tolerance);
+});
+
+test('--baseline-dir draws the same baseline images for the same seed', () => {
+  const a = run([...GRAY, '--baseline-dir', fixture('images'), '--baseline-samples', '2', '--steps', '8', '--seed', '3']).read();
+  const b = run([...GRAY, '--baseline-dir', fixture('images'), '--baseline-samples', '2', '--steps', '8', '--seed', '3']).read();
+  assert.equal(a.baselines.length, 2);
+  assert.ok(a.baselines.every((x) => x.kind === 'image'));
+  assert.deepEqual(a.baselines.map((x) => x.spec), b.baselines.map((x) => x.spec));
+});
+
+test('--mask, --panel and --html write their files', async () => {
+  const r = run(['--mask', '--html', '--steps', '8']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = r.read();
+  assert.equal(report.outputs.mask, 'doberman.mask.png');
+  assert.equal(report.outputs.panel, 'doberman.panel.png');
+  const mask = await sharp(join(r.out, 'doberman.mask.png')).metadata();
+  assert.deepEqual([mask.format, mask.width, mask.height], ['png', 224, 224]);
+  const panel = await sharp(join(r.out, 'doberman.panel.png')).metadata();
+  assert.ok((panel.width ?? 0) > 4 * 224);
+  const html = readFileSync(join(r.out, 'index.html'), 'utf8');
+  assert.ok(html.includes('doberman.panel.png'));
+  assert.ok(!/https?:\/\//.test(html), 'no network assets');
+});
+
+test('conflicting method flags exit 2 naming the flag', () => {
+  for (const [flags, pattern] of [
+    [['--noise', '0.1'], /--noise/],
+    [['--smooth', '2', '--path', 'blur'], /--smooth/],
+    [['--threshold', '1.5'], /--threshold/],
+  ] as [string[], RegExp][]) {
+    const r = run([...GRAY, ...flags]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+});
