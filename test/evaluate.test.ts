@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { computeAuc, computeCurve, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
+import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
+import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '../src/evaluate/randomization.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
+import { isIgxError } from '../src/errors.js';
+import { createFileIOHandler } from '../src/model/io-handler.js';
 import { closeExplainSession, openExplainSession } from '../src/explain.js';
 import { main } from '../src/cli/main.js';
 import { fixture } from './support/paths.js';
@@ -86,4 +91,101 @@ test('the evaluate command writes a file per image and prints AUCs; a bad --poin
   assert.equal(typeof line.deletionAuc, 'number');
   assert.ok(readFileSync(join(out, 'dog.evaluate.json'), 'utf8').includes('"insertion"'));
   assert.equal(await main(['node', 'igx', 'evaluate', fixture('images', 'dog.jpg'), '--points', 'x'], io), 2);
+});
+
+test('Spearman with ties, cosine and SSIM: exact on known maps', () => {
+  assert.deepEqual(Array.from(rankWithTies([10, 20, 20, 5])), [2, 3.5, 3.5, 1]);
+  assert.equal(computeSpearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  assert.equal(computeSpearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  // ranks [1,2,3] vs [1,3,2]: ρ = 1 − 6·2/(3·8) = 0.5
+  close(computeSpearman([1, 2, 3], [1, 3, 2]), 0.5, 1e-12);
+  close(computeCosine([1, 0], [0, 1]), 0);
+  close(computeCosine([3, 4], [6, 8]), 1, 1e-12);
+  const map = Float64Array.from({ length: 64 }, (_, i) => (i * 37) % 11);
+  close(computeSsim(map, map, 8, 8), 1, 1e-9);
+  // SSIM compares maps scaled by their maxima: a multiple of a map is the same map.
+  close(computeSsim(map, map.map((v) => 3 * v), 8, 8), 1, 1e-9);
+  assert.ok(computeSsim(map, Float64Array.from(map).reverse(), 8, 8) < 0.5);
+});
+
+test('shuffleTopLayers: seeded shuffles of the top weighted layers keep each tensor\'s values; too many layers is E_FLAG', async () => {
+  const model = await loadLayersModel(createFileIOHandler(fixture('models', 'mnist_layers_sequential', 'mnist.json')));
+  try {
+    const before = tf.memory().numTensors;
+    const weighted = model.layers.filter((l) => l.weights.length > 0);
+    const values = (i: number): number[][] => weighted[i]!.getWeights().map((w) => Array.from(w.dataSync()));
+    const original = weighted.map((_, i) => values(i));
+    const names = shuffleTopLayers(model, 2, 7);
+    assert.deepEqual(names, [weighted.at(-1)!.name, weighted.at(-2)!.name]);
+    for (let i = 0; i < weighted.length; i += 1) {
+      const now = values(i);
+      if (i >= weighted.length - 2) {
+        assert.notDeepEqual(now, original[i]);
+        // A permutation: the same values, in another order.
+        now.forEach((v, k) => assert.deepEqual([...v].sort((a, b) => a - b), [...original[i]![k]!].sort((a, b) => a - b)));
+      } else {
+        assert.deepEqual(now, original[i]);
+      }
+    }
+    assert.equal(tf.memory().numTensors, before);
+    assert.throws(() => shuffleTopLayers(model, weighted.length + 1, 0), (err: unknown) => isIgxError(err) && err.code === 'E_FLAG');
+  } finally {
+    model.dispose();
+  }
+});
+
+test('model randomisation on the default model: shuffled top layers decorrelate IG, 0 layers is exactly the same map, the session model is untouched', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'igx-evaluate-rand-'));
+  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out, steps: '16' }));
+  try {
+    const input = tf.tensor4d(Float32Array.from({ length: 224 * 224 * 3 }, (_, i) => ((i * 7919) % 255) / 127.5 - 1), [1, 224, 224, 3]);
+    const outputBefore = tf.tidy(() => Array.from(session.forward.forward(input).dataSync()));
+    const before = tf.memory().numTensors;
+    const run = (k: number) => evaluateImage(session, fixture('images', 'cat.jpg'), { ...DEFAULT_EVALUATE_OPTIONS, points: 4, randomOrders: 1, randomizeLayers: k });
+    const control = (await run(0)).evaluation;
+    assert.deepEqual(
+      { ...control.randomization, score: undefined },
+      { count: 0, layers: [], method: 'shuffle', seed: 0, score: undefined, steps: 16, completenessRelativeError: control.attribution.completenessRelativeError, spearmanAbs: 1, spearman: 1, cosineAbs: 1, ssimAbs: 1 },
+    );
+    assert.equal(control.randomization!.score, control.target.score);
+    for (const k of [1, 3]) {
+      const { evaluation: e, file } = await run(k);
+      const r = e.randomization!;
+      const what = `k=${k}: ${JSON.stringify(r)}`;
+      assert.equal(r.layers.length, k);
+      assert.equal(r.layers[0], 'conv_preds', what);
+      // Measured on cat.jpg at 16 steps: ρ(|IG|) 0.44 (k=1) and 0.46 (k=3); signed ρ −0.02 and 0.08.
+      assert.ok(r.spearmanAbs < 0.7, what);
+      assert.ok(Math.abs(r.spearman) < 0.3, what);
+      assert.ok(r.ssimAbs < 0.6 && r.cosineAbs < 0.9, what);
+      // The randomised model no longer sees a cat.
+      assert.ok(r.score < 0.01 * e.target.score, what);
+      assert.equal((JSON.parse(readFileSync(file, 'utf8')) as Evaluation).randomization!.spearmanAbs, r.spearmanAbs);
+    }
+    assert.equal(tf.memory().numTensors, before);
+    const outputAfter = tf.tidy(() => Array.from(session.forward.forward(input).dataSync()));
+    input.dispose();
+    assert.deepEqual(outputAfter, outputBefore);
+  } finally {
+    closeExplainSession(session);
+  }
+});
+
+test('evaluate --randomize-layers: on the default model it prints the Spearman ρ; a graph model is E_FLAG (exit 2)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'igx-evaluate-rand-cli-'));
+  const chunks: string[] = [];
+  const sink = { write: (s: string) => (chunks.push(String(s)), true) } as unknown as NodeJS.WritableStream;
+  const io = { stdout: sink, stderr: sink, env: {} };
+  const args = [fixture('images', 'cat.jpg'), '--steps', '8', '--points', '4', '--random-orders', '1', '--backend', 'wasm', '-o', out];
+  assert.equal(await main(['node', 'igx', 'evaluate', ...args, '--randomize-layers', '2', '--json'], io), 0, chunks.join(''));
+  const line = JSON.parse(chunks.find((c) => c.startsWith('{'))!);
+  assert.equal(line.randomizedLayers, 2);
+  assert.ok(line.randomizationSpearmanAbs > -1 && line.randomizationSpearmanAbs < 0.9, JSON.stringify(line));
+  chunks.length = 0;
+  assert.equal(await main(['node', 'igx', 'evaluate', ...args, '--randomize-layers', '2'], io), 0, chunks.join(''));
+  assert.match(chunks.join(''), /top 2 layers randomised: Spearman \|IG\| 0\.\d{3}, SSIM/);
+  chunks.length = 0;
+  assert.equal(await main(['node', 'igx', 'evaluate', fixture('images', 'dog.jpg'), '-m', fixture('models', 'lenet_graph'), '--preprocess', '[0,1]', '--randomize-layers', '1', '--backend', 'wasm', '-o', out], io), 2);
+  assert.match(chunks.join(''), /--randomize-layers needs a layers model.*graph model/);
+  assert.equal(await main(['node', 'igx', 'evaluate', ...args, '--randomize-layers', '-1'], io), 2);
 });

@@ -12,10 +12,10 @@
  * would make some negative and the output NaN) and destroys only the learned arrangement, which is what
  * the check asks about.
  */
+import { computeCosine, computePearson, computeRanks, computeSsimOfScaled } from '../drift/metrics.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { IgxError } from '../errors.js';
-import { blurMap } from '../image/mask.js';
 import { createRng } from '../image/rng.js';
 import type { ForwardFn } from '../attribution/types.js';
 import { toModelError } from '../model/adapter.js';
@@ -113,64 +113,15 @@ export function sumAbsChannels(attributions: ArrayLike<number>, pixels: number, 
   return out;
 }
 
-/** Ranks 1..n, ties given their mean rank. */
-export function rankWithTies(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number));
-  const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && values[order[j + 1] as number] === values[order[i] as number]) j += 1;
-    const mean = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k += 1) ranks[order[k] as number] = mean;
-    i = j + 1;
-  }
-  return ranks;
-}
+/** Cosine is drift's own definition, so both reports agree. */
+export { computeCosine };
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i += 1) {
-    ma += a[i] as number;
-    mb += b[i] as number;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i += 1) {
-    const da = (a[i] as number) - ma;
-    const db = (b[i] as number) - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  if (saa === 0 || sbb === 0) return saa === sbb ? 1 : 0;
-  return sab / Math.sqrt(saa * sbb);
-}
-
-/** Spearman's ρ: the Pearson correlation of the ranks (ties averaged). Identical inputs give exactly 1. */
+/** Spearman's ρ of the signed values: the Pearson correlation of drift's fractional ranks (ties averaged). Identical inputs give exactly 1. */
 export function computeSpearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new RangeError(`lengths differ: ${a.length} vs ${b.length}`);
-  const ra = rankWithTies(a);
-  const rb = rankWithTies(b);
-  for (let i = 0; i < ra.length; i += 1) if (ra[i] !== rb[i]) return pearson(ra, rb);
-  return 1;
-}
-
-export function computeCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    ab += (a[i] as number) * (b[i] as number);
-    aa += (a[i] as number) ** 2;
-    bb += (b[i] as number) ** 2;
-  }
-  return aa === 0 || bb === 0 ? (aa === bb ? 1 : 0) : ab / Math.sqrt(aa * bb);
+  const ra = computeRanks(a);
+  const rb = computeRanks(b);
+  return ra.every((r, i) => r === rb[i]) ? 1 : computePearson(ra, rb);
 }
 
 /**
@@ -178,32 +129,12 @@ export function computeCosine(a: ArrayLike<number>, b: ArrayLike<number>): numbe
  * maps, each first scaled to [0, 1] by its own maximum, as Adebayo et al. compare normalised maps.
  */
 export function computeSsim(a: ArrayLike<number>, b: ArrayLike<number>, height: number, width: number): number {
-  const n = height * width;
   const scale = (m: ArrayLike<number>): Float64Array => {
     let max = 0;
-    for (let i = 0; i < n; i += 1) max = Math.max(max, m[i] as number);
-    return Float64Array.from({ length: n }, (_, i) => (max > 0 ? (m[i] as number) / max : 0));
+    for (let i = 0; i < m.length; i += 1) max = Math.max(max, m[i] as number);
+    return Float64Array.from(m, (v) => (max > 0 ? v / max : 0));
   };
-  const x = scale(a);
-  const y = scale(b);
-  const blur = (m: ArrayLike<number>): Float32Array => blurMap(m, height, width, 1.5);
-  const mx = blur(x);
-  const my = blur(y);
-  const xx = blur(x.map((v) => v * v));
-  const yy = blur(y.map((v) => v * v));
-  const xy = blur(x.map((v, i) => v * (y[i] as number)));
-  const c1 = 0.01 ** 2;
-  const c2 = 0.03 ** 2;
-  let total = 0;
-  for (let i = 0; i < n; i += 1) {
-    const ux = mx[i] as number;
-    const uy = my[i] as number;
-    const vx = (xx[i] as number) - ux * ux;
-    const vy = (yy[i] as number) - uy * uy;
-    const cov = (xy[i] as number) - ux * uy;
-    total += ((2 * ux * uy + c1) * (2 * cov + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
-  }
-  return total / n;
+  return computeSsimOfScaled(scale(a), scale(b), height, width);
 }
 
 export interface MapSimilarity {

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { input as symbolicInput, layers, loadLayersModel, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { computeLayerIntegratedGradients, splitLayersModel } from '../src/attribution/layer-ig.js';
+import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
+import { selectBackend } from '../src/engine/backend.js';
+import { isIgxError } from '../src/errors.js';
+import { computePreprocessed, resolvePreprocess } from '../src/image/preprocess.js';
+import { readImage } from '../src/image/read-image.js';
+import { createFileIOHandler } from '../src/model/io-handler.js';
+import { fixture } from './support/paths.js';
+
+await selectBackend('wasm');
+
+const load = (...parts: string[]): Promise<LayersModel> => loadLayersModel(createFileIOHandler(fixture('models', ...parts)));
+const sum = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0);
+const argmax = (f: () => tf.Tensor): number => tf.tidy(() => tf.argMax(tf.reshape(f(), [-1])).dataSync()[0] as number);
+
+/** A smooth 28×28 "digit" in [0, 1]. */
+const digit = Float32Array.from({ length: 28 * 28 }, (_, i) => {
+  const y = Math.floor(i / 28) - 14;
+  const x = (i % 28) - 14;
+  return Math.exp(-((Math.hypot(x, y) - 7) ** 2) / 6);
+});
+
+test('mnist sequential: head·tail is the model, layer IG is complete at 64 points, maps add up', async () => {
+  const model = await load('mnist_layers_sequential', 'mnist.json');
+  try {
+    const before = tf.memory().numTensors;
+    const input = tf.tensor4d(digit, [1, 28, 28, 1]);
+    const baseline = tf.zeros([1, 28, 28, 1]);
+    try {
+      const full = model.predict(input) as tf.Tensor;
+      const index = argmax(() => full);
+      for (const [layerName, shape] of [['myConv2', [10, 10, 16]], ['myDense1', [1, 1, 120]]] as const) {
+        const split = splitLayersModel(model, layerName);
+        const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync()));
+        assert.deepEqual(viaSplit, Array.from(full.dataSync()), layerName);
+        const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+        const what = `${layerName}: ${JSON.stringify(r.completeness)}`;
+        assert.deepEqual(r.shape, shape);
+        assert.equal(r.attributions.length, shape[0] * shape[1] * shape[2]);
+        assert.ok(Math.abs(r.completeness.fx - full.dataSync()[index]!) < 1e-6, what);
+        // This fixture's weights are near uniform (F ≈ 0.1 for every class): Δ is small but far above noise.
+        assert.ok(Math.abs(r.completeness.fx - r.completeness.fBaseline) > 1e-3, what);
+        assert.ok(r.completeness.relativeError <= 1e-3, what);
+        close(sum(r.channelTotals), r.completeness.sum, 1e-4);
+        close(sum(r.spatialMap), r.completeness.sum, 1e-4);
+        assert.equal(r.channelTotals.length, shape[2]);
+        assert.equal(r.spatialMap.length, shape[0] * shape[1]);
+      }
+      full.dispose();
+    } finally {
+      input.dispose();
+      baseline.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+function close(a: number, b: number, tol: number): void {
+  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+}
+
+test('lenet multi-output (rank-3 input): layer IG at a conv layer reading the softmax output; a layer at the input or unknown is E_FLAG', async () => {
+  const model = await load('lenet_layers_multi_output', 'model.json');
+  try {
+    const before = tf.memory().numTensors;
+    // A faint digit (×0.1): the softmax is not saturated (F 0.88 vs 0.22 at the black baseline); saturated
+    // (×1, F = 1 − 1e−7) the path is steep near the baseline and 64 points give 1.6e−2.
+    const input = tf.tensor3d(digit.map((v) => v * 0.1), [1, 28, 28]);
+    const baseline = tf.zeros([1, 28, 28]);
+    try {
+      const split = splitLayersModel(model, 'maxpool_1');
+      assert.equal(split.readsFrom, 'softmax');
+      assert.deepEqual(split.activationShape, [12, 12, 6]);
+      const outputs = model.predict(input) as tf.Tensor[];
+      tf.dispose(outputs.slice(0, -1));
+      const out = outputs.at(-1)!;
+      const index = argmax(() => out);
+      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 32 });
+      const what = JSON.stringify(r.completeness);
+      assert.ok(Math.abs(r.completeness.fx - out.dataSync()[index]!) < 1e-6, what);
+      assert.ok(r.completeness.relativeError <= 1e-3, what);
+      out.dispose();
+    } finally {
+      input.dispose();
+      baseline.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+    const flag = (err: unknown): boolean => isIgxError(err) && err.code === 'E_FLAG';
+    assert.throws(() => splitLayersModel(model, 'nope'), flag);
+    assert.throws(() => splitLayersModel(model, 'reshape_input'), flag);
+    assert.throws(() => splitLayersModel(model, 'softmax'), flag);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('default model (MobileNet v1 0.25) at conv_pw_6_relu on cat.jpg: complete, and its total equals input IG\'s total', async () => {
+  const model = await load('mobilenet_v1_0.25_224', 'model.json');
+  try {
+    const before = tf.memory().numTensors;
+    const image = await readImage(fixture('images', 'cat.jpg'), { height: 224, width: 224, channels: 3, resize: 'cover' });
+    const input = tf.tensor4d(computePreprocessed(image.pixels, 3, resolvePreprocess('[-1,1]', 3)), [1, 224, 224, 3]);
+    const baseline = tf.tensor4d(computePreprocessed(new Float32Array(224 * 224 * 3), 3, resolvePreprocess('[-1,1]', 3)), [1, 224, 224, 3]);
+    try {
+      const split = splitLayersModel(model, 'conv_pw_6_relu', { outputSpace: 'logits' });
+      assert.equal(split.readsFrom, 'conv_preds');
+      const target = { kind: 'index' as const, index: argmax(() => split.tail(split.head(input))) };
+      const options = { method: 'gausslegendre' as const, steps: 32, batchSize: 16 };
+      const t = performance.now();
+      const r = await computeLayerIntegratedGradients(split, input, [baseline], target, options);
+      const ms = performance.now() - t;
+      assert.deepEqual(r.shape, [14, 14, 128]);
+      const what = `${JSON.stringify(r.completeness)} ${ms.toFixed(0)} ms`;
+      assert.ok(r.completeness.relativeError <= 0.02, what);
+      // F(x) − F(x′) is the same whatever layer it is attributed to: input IG's F matches.
+      const logits = (x: tf.Tensor4D): tf.Tensor2D => split.tail(split.head(x));
+      const ig = await computeIntegratedGradients(logits, input, [baseline], target, { ...options, steps: 8 });
+      ig.attributions.dispose();
+      assert.ok(Math.abs(ig.completeness.fx - r.completeness.fx) < 1e-4 && Math.abs(ig.completeness.fBaseline - r.completeness.fBaseline) < 1e-4, what);
+      // The spatial map is where the cat is: more of |map| in the central 8×8 than its 33 % share of positions.
+      let centre = 0;
+      let all = 0;
+      r.spatialMap.forEach((v, p) => {
+        const [y, x] = [Math.floor(p / 14), p % 14];
+        all += Math.abs(v);
+        if (y >= 3 && y < 11 && x >= 3 && x < 11) centre += Math.abs(v);
+      });
+      // Measured: 0.56 of |map| in the centre, against 64/196 = 0.33 of the positions.
+      assert.ok(centre / all > 0.45, `centre share ${centre / all}; ${what}`);
+    } finally {
+      input.dispose();
+      baseline.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('a functional model with a skip connection: a layer that cuts it splits, one bypassed by the skip is E_FLAG', async () => {
+  const x = symbolicInput({ shape: [4] });
+  const a = layers.dense({ units: 4, activation: 'tanh', name: 'a', kernelInitializer: 'glorotNormal' }).apply(x) as SymbolicTensor;
+  const b = layers.dense({ units: 4, activation: 'tanh', name: 'b', kernelInitializer: 'glorotNormal' }).apply(a) as SymbolicTensor;
+  const sum = layers.add({ name: 'skip' }).apply([a, b]) as SymbolicTensor;
+  const y = layers.dense({ units: 2, name: 'out', kernelInitializer: 'glorotNormal' }).apply(sum) as SymbolicTensor;
+  const model = functionalModel({ inputs: x, outputs: y });
+  try {
+    assert.throws(() => splitLayersModel(model, 'b'), (err: unknown) => isIgxError(err) && err.code === 'E_FLAG' && /does not cut the model/.test(err.message));
+    const before = tf.memory().numTensors;
+    const input = tf.tensor2d([[1, -2, 0.5, 3]]);
+    const baseline = tf.zeros([1, 4]);
+    const split = splitLayersModel(model, 'a');
+    assert.deepEqual(
+      tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync())),
+      tf.tidy(() => Array.from((model.predict(input) as tf.Tensor).dataSync())),
+    );
+    const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'difference', a: 0, b: 1 }, { method: 'gausslegendre', steps: 64, batchSize: 64 });
+    assert.deepEqual(r.shape, [1, 1, 4]);
+    assert.ok(r.completeness.relativeError <= 1e-4, JSON.stringify(r.completeness));
+    input.dispose();
+    baseline.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
