@@ -10,8 +10,9 @@ import {
   type Completeness,
   type WeightedGradientSumFn,
 } from './attribution/integrated-gradients.js';
-import { computeAttributions } from './attribution/compute-attributions.js';
+import { computeAttributions, type MethodResult } from './attribution/compute-attributions.js';
 import { GUIDED_IG_DEFAULTS } from './attribution/guided-ig.js';
+import { computeLayerIntegratedGradients, type LayerSplit } from './attribution/layer-ig.js';
 import { computeAttributionGrid, computeAttributionStats } from './attribution/summary.js';
 import type { Target } from './attribution/types.js';
 import { computeConfigHash } from './config/config-hash.js';
@@ -53,6 +54,8 @@ export interface ExplainSession {
   /** Where gradient batches run; set by the worker pool. Undefined: in this thread. */
   gradientRunner?: GradientRunner;
   loadMs: number;
+  /** --layer: the model cut at that layer, made on first use. */
+  layerSplit?: LayerSplit;
 }
 
 export interface SessionMemory {
@@ -192,6 +195,39 @@ export function closeExplainSession(session: ExplainSession): void {
   session.model.dispose();
 }
 
+/** Layer IG in the shape of computeAttributions' result, plus the layer's own maps. */
+async function computeLayerAttributions(
+  split: LayerSplit,
+  input: tf.Tensor4D,
+  baselines: tf.Tensor4D[],
+  target: Target,
+  options: { method: ExplainConfig['method']; steps: number; adaptive?: { tolerance: number; maxSteps: number }; batchSize: number },
+): Promise<MethodResult> {
+  const r = await computeLayerIntegratedGradients(split, input, baselines, target, options);
+  return {
+    attributions: tf.tensor3d(r.attributions, r.shape),
+    completeness: r.completeness,
+    perBaseline: baselines.map(() => ({ completeness: r.completeness, steps: r.steps, isConverged: r.isConverged })),
+    steps: r.steps,
+    isConverged: r.isConverged,
+    isCompletenessApplicable: true,
+    layer: { name: r.layerName, shape: r.shape, attributions: r.attributions, channelTotals: r.channelTotals, spatialMap: r.spatialMap },
+  };
+}
+
+/** A [h, w] map scaled up to [height, width, channels] by nearest neighbour, each value split evenly over the channels. */
+export function computeUpsampledMap(map: ArrayLike<number>, h: number, w: number, height: number, width: number, channels: number): Float32Array {
+  const out = new Float32Array(height * width * channels);
+  for (let y = 0; y < height; y += 1) {
+    const sy = Math.min(h - 1, Math.floor((y * h) / height));
+    for (let x = 0; x < width; x += 1) {
+      const v = (map[sy * w + Math.min(w - 1, Math.floor((x * w) / width))] as number) / channels;
+      for (let k = 0; k < channels; k += 1) out[(y * width + x) * channels + k] = v;
+    }
+  }
+  return out;
+}
+
 /** --target text → the index (or pair) F reads. */
 export function resolveTarget(text: string, scores: number[], labels: string[] | undefined): { target: Target; rule: string } {
   const n = scores.length;
@@ -288,6 +324,7 @@ export async function explainImage(
   const input = tf.tensor4d(inputData, shape);
   const baselines = baselineData.map((d) => tf.tensor4d(d, shape));
   let attributions: Float32Array;
+  let raw: { values: Float32Array; shape: [number, number, number] };
   let report: Report;
   let job: GradientJob | undefined;
   try {
@@ -301,7 +338,15 @@ export async function explainImage(
     // Blur and guided paths take a fixed number of steps; only straight-line IG refines adaptively.
     const isAdaptive = config.steps === undefined && config.path === 'straight';
     const steps = config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS);
-    const result = await computeAttributions(
+    const layerSplit = config.layer === undefined ? undefined : (session.layerSplit ??= model.splitAt(config.layer, { output: config.output, outputSpace: config.outputSpace }));
+    const result = layerSplit
+      ? await computeLayerAttributions(layerSplit, input, baselines, target, {
+          method: config.method,
+          steps,
+          adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+          batchSize: session.batchSize,
+        })
+      : await computeAttributions(
       forward.forward,
       input,
       baselines,
@@ -325,6 +370,14 @@ export async function explainImage(
       attributions = (await result.attributions.data()) as Float32Array;
     } finally {
       result.attributions.dispose();
+    }
+    if (result.layer) {
+      // Layer IG: reports and raw files keep the layer's own [h, w, c]; pictures show its spatial map,
+      // scaled up to the image (nearest neighbour) and spread over the image's channels.
+      raw = { values: result.layer.attributions, shape: result.layer.shape };
+      attributions = computeUpsampledMap(result.layer.spatialMap, result.layer.shape[0], result.layer.shape[1], height, width, channels);
+    } else {
+      raw = { values: attributions, shape: [height, width, channels] };
     }
     timingsMs.attributionMs = performance.now() - t1;
     const baselineScores = baselines.map((b) => computeScores(forward.forward, b, target)[0] ?? NaN);
@@ -369,6 +422,16 @@ export async function explainImage(
       adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps, isConverged: result.isConverged } : null,
       path: { kind: config.path, maxSigma: config.path === 'blur' ? config.maxSigma : null },
       smoothing: config.smooth ?? null,
+      layer: result.layer
+        ? {
+            name: result.layer.name,
+            shape: result.layer.shape,
+            // The channels that carry the most attribution, by |total|.
+            topChannels: Array.from(result.layer.channelTotals, (total, index) => ({ index, total }))
+              .sort((a, b) => Math.abs(b.total) - Math.abs(a.total) || a.index - b.index)
+              .slice(0, 10),
+          }
+        : null,
       seed: config.seed,
       batchSize: session.batchSize,
       baselines: (config.path === 'blur' ? [{ spec: { kind: 'blur-path' }, text: `blur:${config.maxSigma}`, sample: 0 }] : specs).map((s, i) => {
@@ -385,9 +448,9 @@ export async function explainImage(
       completeness: { ...toJsonCompleteness(c), tolerance: config.tolerance, isWithinTolerance, isApplicable: result.isCompletenessApplicable },
       backend: { requested: session.backend.requested, kind: session.backend.kind, name: session.backend.tfBackend },
       attribution: {
-        shape: [height, width, channels],
-        grid: { size: 32, values: computeAttributionGrid(attributions, height, width, channels, 32) },
-        stats: computeAttributionStats(attributions),
+        shape: raw.shape,
+        grid: { size: 32, values: computeAttributionGrid(raw.values, ...raw.shape, 32) },
+        stats: computeAttributionStats(raw.values),
         polarity: config.polarity,
         clipPercentile: config.clipPercentile,
       },
@@ -444,7 +507,7 @@ export async function explainImage(
   const writes: [string, Buffer | string][] = [
     [files.heatmap, heatmap],
     [files.overlay, overlay],
-    ...(files.raw ? ([[files.raw, encodeNpy(attributions, [height, width, channels])]] as [string, Buffer][]) : []),
+    ...(files.raw ? ([[files.raw, encodeNpy(raw.values, raw.shape)]] as [string, Buffer][]) : []),
     ...(files.mask && mask ? ([[files.mask, mask]] as [string, Buffer][]) : []),
     ...(files.panel && panel ? ([[files.panel, panel]] as [string, Buffer][]) : []),
     // The report last: its presence says the image's outputs are complete.

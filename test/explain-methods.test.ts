@@ -88,3 +88,22 @@ test('conflicting method flags exit 2 naming the flag', () => {
     assert.match(r.stderr, pattern);
   }
 });
+
+test('--layer: layer IG on the default model, completeness in the layer space, raw file of the layer shape', () => {
+  const out = mkdtempSync(join(tmpdir(), 'igx-layer-'));
+  const r = spawnSync(process.execPath, [IGX_BIN, 'explain', fixture('images', 'cat.jpg'), '--layer', 'conv_pw_6_relu', '--output-space', 'logits', '--save-raw', '--out', out, '-q'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'cat.ig.json'), 'utf8')));
+  assert.deepEqual(report.layer?.shape, [14, 14, 128]);
+  assert.deepEqual(report.attribution.shape, [14, 14, 128]);
+  assert.ok((report.completeness.relativeError ?? 1) <= 0.05, `completeness ${report.completeness.relativeError}`);
+  const top = report.layer?.topChannels ?? [];
+  assert.equal(top.length, 10);
+  assert.ok(Math.abs(top[0]!.total) >= Math.abs(top[9]!.total));
+  const npy = readFileSync(join(out, 'cat.ig.npy'));
+  assert.equal(npy.length - (npy.readUInt16LE(8) + 10), 14 * 14 * 128 * 4);
+  // A graph model cannot be cut: one line, exit 2
+  const g = run([...GRAY, '--layer', 'anything']);
+  assert.equal(g.status, 2);
+  assert.match(g.stderr, /--layer needs a tfjs layers model/);
+});

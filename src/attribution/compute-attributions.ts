@@ -26,9 +26,13 @@ export interface SmoothOptions {
   kind: SmoothKind;
 }
 
-export interface MethodResult extends IntegratedGradientsResult {
+export interface MethodResult extends Omit<IntegratedGradientsResult, 'gradientEvaluations' | 'modelCalls'> {
+  gradientEvaluations?: number;
+  modelCalls?: number;
   /** False where completeness does not apply (smoothgrad_sq, vargrad: squares and variances of IG). */
   isCompletenessApplicable: boolean;
+  /** Layer IG: the layer's own attributions [h, w, c], per-channel totals and spatial map. */
+  layer?: { name: string; shape: [number, number, number]; attributions: Float32Array; channelTotals: Float64Array; spatialMap: Float64Array };
 }
 
 export async function computeAttributions(

@@ -57,6 +57,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--max-memory <size>', 'memory budget of the gradient work, all workers together, e.g. 2GB or 512MB; sets the automatic batch size and caps the workers (default: half the available memory)')
     .option('--fail-on-completeness', "exit 1 when an image's completeness error is above --tolerance")
     .option('--max-pixels <n>', 'refuse images with more pixels than this, read from the header before decoding (default: 268402689)')
+    .option('--layer <name>', 'layer IG: attribute to this layer\'s activations (layers models; igx inspect lists the usable names)')
     .addOption(new Option('--path <kind>', 'straight (Integrated Gradients), blur (Blur IG, Xu et al. 2020) or guided (Guided IG, Kapishnikov et al. 2021) (default: straight)').choices(['straight', 'blur', 'guided']))
     .option('--max-sigma <px>', 'Blur IG: blur of the path\'s start, in pixels (default: 50)')
     .option('--smooth <n>', 'SmoothGrad over IG: average IG over n noisy copies of the input')

@@ -52,6 +52,7 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
           const unsupported = Object.entries(info.unsupportedOps);
           out(`cannot run: ${unsupported.length ? c.red(unsupported.map(([k, v]) => `${k}×${v}`).join(', ')) : 'none'}`);
           out(`gradient on ${backend.kind} (${backend.tfBackend}): ${info.gradient.isDifferentiable ? c.green('ok') : c.red(`fails: ${info.gradient.error}`)}`);
+          if (info.layers.length > 0) out(`--layer: ${info.layers.join(', ')}`);
           out(`igx.json: ${info.sidecar ? JSON.stringify(info.sidecar) : 'none'}; labels: ${info.labels ?? 'none'}`);
           out(`preprocess: ${JSON.stringify(resolved.preset)} (${source}) → (x - [${resolved.mean.join(', ')}]) / [${resolved.std.join(', ')}]`);
         }

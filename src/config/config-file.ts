@@ -20,6 +20,7 @@ const list = z.union([z.array(num), text]).transform((v) => (Array.isArray(v) ? 
 const ConfigFileSchema = z.strictObject({
   model: text.optional(),
   signature: text.optional(),
+  layer: text.optional(),
   path: text.optional(),
   maxSigma: numOrText.optional(),
   smooth: numOrText.optional(),

@@ -29,6 +29,7 @@ export function buildOutcomeConfig(config: ExplainConfig, modelSha256: string): 
     target: config.target,
     method: config.method,
     path: config.path,
+    layer: config.layer,
     maxSigma: config.path === 'blur' ? config.maxSigma : undefined,
     smooth: config.smooth,
     baselineDir: config.baselineDir,

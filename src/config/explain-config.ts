@@ -10,6 +10,7 @@ export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 /** The flags of `igx explain` as commander hands them over: strings, string lists and booleans. */
 export interface RawExplainFlags {
   model?: string;
+  layer?: string;
   path?: string;
   maxSigma?: string;
   smooth?: string;
@@ -53,6 +54,8 @@ export interface RawExplainFlags {
 /** Normalised settings of one explain run; every field has its final value except those a model decides. */
 export interface ExplainConfig {
   model?: string;
+  /** Layer IG: attribute to this layer's activations instead of the input pixels (layers models). */
+  layer?: string;
   /** The attribution path: the straight line (IG), blurring (Blur IG) or guided (Guided IG). */
   path: 'straight' | 'blur' | 'guided';
   /** Blur IG: the path starts at the input blurred with this sigma, in pixels. */
@@ -141,6 +144,7 @@ const byteSize = z
 
 const FLAG_SCHEMA = z.strictObject({
   model: z.string().min(1).optional(),
+  layer: z.string().min(1).optional(),
   path: z.enum(['straight', 'blur', 'guided'], { message: 'expected straight, blur or guided' }).optional(),
   maxSigma: realNumber((n) => n > 0, 'a number > 0 (pixels)').optional(),
   smooth: wholeNumber(1, 10000).optional(),
@@ -227,8 +231,12 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
   if (f.smooth !== undefined && f.path !== undefined && f.path !== 'straight') {
     throw new IgxError('E_FLAG', `--smooth: smoothing applies to the straight path only, received --path ${f.path}`);
   }
+  if (f.layer !== undefined && ((f.path !== undefined && f.path !== 'straight') || f.smooth !== undefined)) {
+    throw new IgxError('E_FLAG', '--layer: layer IG takes the straight path without smoothing; drop --path/--smooth');
+  }
   return {
     model: f.model,
+    layer: f.layer,
     path: f.path ?? 'straight',
     maxSigma: f.maxSigma ?? 50,
     // 0.15 of the input range, as SmoothGrad's paper suggests, on [-1, 1] inputs.

@@ -19,6 +19,8 @@ export interface ModelInspection {
   gradient: { backend: string; isDifferentiable: boolean; error: string | null };
   sidecar: unknown;
   labels: number | null;
+  /** Layers `--layer` can cut at (layers models). */
+  layers: string[];
 }
 
 interface GraphNodeJson {
@@ -97,5 +99,6 @@ export async function inspectModel(model: LoadedModel): Promise<ModelInspection>
     gradient,
     sidecar: model.sidecar ?? null,
     labels: model.labels?.length ?? null,
+    layers: model.listSplitLayers(),
   };
 }

@@ -50,7 +50,8 @@ export class LayersAdapter implements ModelAdapter {
   private disposed = false;
 
   constructor(
-    private readonly model: LayersModel,
+    /** The tfjs model, for cutting it at a layer (layer IG). */
+    readonly model: LayersModel,
     private readonly file: string,
   ) {
     const inputs = model.inputs;

@@ -11,7 +11,9 @@ import { IgxError } from '../errors.js';
 import { toModelError, type ModelAdapter } from './adapter.js';
 import { GraphAdapter } from './graph-adapter.js';
 import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-handler.js';
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import { LayersAdapter } from './layers-adapter.js';
+import { splitLayersModel } from './layer-split.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
 import { readSavedModelFiles, resolveSavedModelDir, SavedModelAdapter, type SavedModelLoadOptions } from './savedmodel/load.js';
@@ -208,6 +210,32 @@ class DiskModel implements LoadedModel {
     if (this.labels !== undefined && this.labels.length === classes) built.labels = this.labels;
     this.forwards.set(key, built);
     return built;
+  }
+
+  splitAt(layer: string, choice: OutputChoice = {}): LayerSplit {
+    if (!(this.adapter instanceof LayersAdapter)) {
+      throw new IgxError('E_FLAG', `--layer needs a tfjs layers model; ${this.modelJsonPath} is a ${this.format} model`);
+    }
+    const requested = choice.outputSpace ?? this.sidecar?.outputSpace;
+    if (requested === 'probabilities') throw new IgxError('E_FLAG', '--layer reads the model output as it is or its logits; --output-space probabilities is not supported with it');
+    return splitLayersModel(this.adapter.model, layer, {
+      outputIndex: this.resolveOutputIndex(choice.output ?? this.sidecar?.output),
+      outputSpace: requested === 'logits' ? 'logits' : undefined,
+    });
+  }
+
+  listSplitLayers(): string[] {
+    if (!(this.adapter instanceof LayersAdapter)) return [];
+    const usable: string[] = [];
+    for (const layer of this.adapter.model.layers) {
+      try {
+        splitLayersModel(this.adapter.model, layer.name, {});
+        usable.push(layer.name);
+      } catch {
+        // the input, the output, or a layer that a skip connection bypasses
+      }
+    }
+    return usable;
   }
 
   dispose(): void {

@@ -1,3 +1,4 @@
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import type { ForwardFn } from '../attribution/types.js';
 import type { Sidecar } from '../config/sidecar.js';
 
@@ -58,6 +59,13 @@ export interface LoadedModel {
   sidecar?: Sidecar;
   /** Builds (or returns the cached) differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
   buildForward(choice?: OutputChoice): ModelForward;
+  /**
+   * Cuts the model at a layer for layer IG, reading the output `choice` picks; layers models only
+   * (E_FLAG otherwise, or when the layer does not cut the model).
+   */
+  splitAt(layer: string, choice?: OutputChoice): LayerSplit;
+  /** Layers at which splitAt works (layers models; empty for graph models and SavedModels). */
+  listSplitLayers(): string[];
   /** Frees the weights; idempotent. Forwards built from this model must not be called afterwards. */
   dispose(): void;
 }

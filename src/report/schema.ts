@@ -53,6 +53,14 @@ export const ReportSchema = z.strictObject({
   method: z.enum(METHODS as [Method, ...Method[]]),
   /** straight: Integrated Gradients; blur: Blur IG from the input blurred with maxSigma px; guided: Guided IG. */
   path: z.strictObject({ kind: z.enum(['straight', 'blur', 'guided']), maxSigma: z.number().nullable() }),
+  /** Layer IG (--layer): the layer, its activation shape and the channels with the largest |total| attribution. */
+  layer: z
+    .strictObject({
+      name: z.string(),
+      shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+      topChannels: z.array(z.strictObject({ index: z.number().int(), total: z.number() })),
+    })
+    .nullable(),
   /** SmoothGrad over IG, when asked for: noise sigma in preprocessed units. */
   smoothing: z.strictObject({ kind: z.enum(['smoothgrad', 'smoothgrad_sq', 'vargrad']), samples: z.number().int(), sigma: z.number() }).nullable(),
   /** Largest number of interpolation points any baseline used. */
