@@ -14,3 +14,15 @@ export { selectBackend, type BackendInfo, type BackendName } from './engine/back
 export { ReportSchema, REPORT_SCHEMA_VERSION, type Report } from './report/schema.js';
 export * from './drift/index.js';
 export { openExplainPool, type ExplainPool, type ExplainPoolInfo } from './pool/explain-pool.js';
+export { runBatch, type BatchEvent, type BatchOptions, type BatchSummary, type ImageExplainer } from './batch/run-batch.js';
+export { mergeRuns } from './batch/merge-runs.js';
+export { ManifestSchema, type Manifest, type ManifestRow } from './report/manifest.js';
+export { computeAttributions, type MethodResult, type PathKind } from './attribution/compute-attributions.js';
+export { computeSmoothGradIG } from './attribution/smoothgrad.js';
+export { computeBlurIG } from './attribution/blur-ig.js';
+export { computeGuidedIG } from './attribution/guided-ig.js';
+export { computeLayerIntegratedGradients, type LayerSplit } from './attribution/layer-ig.js';
+export { convertSavedModel, writeGraphModel, inspectSavedModel, isSavedModelDir } from './model/savedmodel/index.js';
+export { inspectModel } from './model/inspect-model.js';
+export { evaluateImage } from './evaluate/run-evaluate.js';
+export { writeGallery } from './report/gallery.js';
