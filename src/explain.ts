@@ -380,7 +380,12 @@ export async function explainImage(
       raw = { values: attributions, shape: [height, width, channels] };
     }
     timingsMs.attributionMs = performance.now() - t1;
-    const baselineScores = baselines.map((b) => computeScores(forward.forward, b, target)[0] ?? NaN);
+    // Each baseline's own F(x′) is in its completeness, except where the method reports one shared
+    // completeness for all (smoothing, layer IG): only then score the baselines again.
+    const isSharedCompleteness = config.smooth !== undefined || config.layer !== undefined;
+    const baselineScores = isSharedCompleteness
+      ? baselines.map((b) => computeScores(forward.forward, b, target)[0] ?? NaN)
+      : result.perBaseline.map((p) => p.completeness.fBaseline);
 
     const c = result.completeness;
     const scale = Math.max(Math.abs(c.fx), Math.abs(c.fBaseline));
@@ -440,7 +445,7 @@ export async function explainImage(
           kind: s.spec.kind,
           spec: s.text,
           sample: s.sample,
-          score: config.path === 'blur' ? per.completeness.fBaseline : (baselineScores[i] ?? NaN),
+          score: baselineScores[i] ?? NaN,
           steps: per.steps,
           completeness: toJsonCompleteness(per.completeness),
         };

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { convertSavedModel, writeGraphModel } from '../model/savedmodel/index.js';
-import type { CommandContext } from './io.js';
+import { collect, type CommandContext } from './io.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const splitTags = (text: string): string[] => text.split(',').map((t) => t.trim()).filter(Boolean);
 
 export function registerConvertCommand(program: Command, ctx: CommandContext): void {

@@ -4,9 +4,8 @@ import { PRESETS } from '../config/sidecar.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
-import type { CommandContext } from './io.js';
+import { collect, type CommandContext } from './io.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 interface EvaluateFlags {
   model?: string;

@@ -8,9 +8,8 @@ import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '.
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
 import { openExplainPool } from '../pool/explain-pool.js';
 import { writeGallery } from '../report/gallery.js';
-import type { CommandContext } from './io.js';
+import { collect, type CommandContext } from './io.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 interface ExplainCommandFlags extends RawExplainFlags {
   json?: boolean;

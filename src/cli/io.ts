@@ -21,3 +21,6 @@ export interface CommandContext {
   say: (line: string) => void;
   run: { code: number };
 }
+
+/** commander's accumulator for repeatable options (`-b black -b blur`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
