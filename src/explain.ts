@@ -147,7 +147,7 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
   const { backend, model, modelPath, isDefaultModel, forward, modelBytes } = await loadExplainModel(config);
   try {
     const [height, width, channels] = model.inputShape;
-    const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? '[-1,1]', channels);
+    const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? model.defaultPreprocess ?? '[-1,1]', channels);
     const budgetBytes = config.maxMemoryBytes ?? computeDefaultMemoryBudget();
     // One backward at batch 1 says what a point costs; the batch size follows from it and the budget.
     const bytesPerPoint = await measureBytesPerPoint(forward.forward, model.inputShape);

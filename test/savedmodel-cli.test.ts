@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+import { writeKerasCondModel, writeUint8ImageModel } from './support/savedmodel-tf1.js';
 
 const igx = (args: string[]) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'igx-sm-cli-'));
@@ -71,4 +72,58 @@ test('bad SavedModels: one line, exit 2', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.ok(r.stderr.includes(`[${code}]`), r.stderr);
   }
+});
+
+test('convert reads TensorFlow\'s half_plus_two saved_model.pbtxt; a uint8 input stays uint8', async () => {
+  const pbtxt = igx(['convert', fixture('savedmodels', 'half_plus_two_pbtxt'), join(tempDir(), 'hp2'), '--json']);
+  assert.equal(pbtxt.status, 0, pbtxt.stderr);
+  assert.deepEqual(JSON.parse(pbtxt.stdout).signature.inputs, [{ name: 'x:0', key: 'x', dtype: 'DT_FLOAT', shape: [-1, 1] }]);
+  const dir = join(tempDir(), 'uint8');
+  await writeUint8ImageModel(dir);
+  const converted = join(tempDir(), 'uint8-converted');
+  const uint8 = igx(['convert', dir, converted, '--json']);
+  assert.equal(uint8.status, 0, uint8.stderr);
+  assert.equal(JSON.parse(uint8.stdout).signature.inputs[0].dtype, 'DT_UINT8');
+  assert.equal(JSON.parse(readFileSync(join(converted, 'model.json'), 'utf8')).signature.inputs.images.dtype, 'DT_UINT8');
+});
+
+test('explain on a uint8-input SavedModel (raw pixels) and on a TF1 Keras model with learning-phase conds', async () => {
+  const uint8 = join(tempDir(), 'uint8');
+  await writeUint8ImageModel(uint8);
+  const cond = join(tempDir(), 'cond');
+  await writeKerasCondModel(cond, false);
+  for (const [model, extra] of [
+    [uint8, ['--preprocess', 'raw']],
+    [cond, []],
+  ] as const) {
+    const out = tempDir();
+    const r = igx(['explain', fixture('images', 'dog.jpg'), '--model', model, ...extra, '--steps', '16', '--out', out, '-q']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'dog.ig.json'), 'utf8'));
+    assert.equal(report.model.format, 'savedmodel');
+    assert.ok(report.completeness.relativeError <= 0.05, `completeness ${report.completeness.relativeError}`);
+  }
+  const int = igx(['explain', fixture('images', 'dog.jpg'), '--model', fixture('savedmodels', 'uint8_multiply'), '--out', tempDir(), '-q']);
+  assert.equal(int.status, 2, int.stderr);
+  assert.equal(int.stderr.trim().split('\n').length, 1, int.stderr);
+  assert.ok(int.stderr.includes('[E_UNSUPPORTED_OP]'), int.stderr);
+});
+
+test('a uint8-input SavedModel defaults to raw 0..255 preprocessing (explain and inspect); a flag still wins', async () => {
+  const uint8 = join(tempDir(), 'uint8');
+  await writeUint8ImageModel(uint8);
+  const out = tempDir();
+  const r = igx(['explain', fixture('images', 'dog.jpg'), '--model', uint8, '--steps', '8', '--out', out, '-q']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(readFileSync(join(out, 'dog.ig.json'), 'utf8'));
+  assert.deepEqual([report.preprocess.mean, report.preprocess.std], [[0, 0, 0], [1, 1, 1]]);
+  const info = JSON.parse(igx(['inspect', uint8, '--json']).stdout);
+  assert.equal(info.input.dtype, 'float32');
+  assert.deepEqual([info.preprocess.preset, info.preprocess.source], ['raw', 'model']);
+  const flagged = JSON.parse(igx(['inspect', uint8, '--preprocess', '[0,1]', '--json']).stdout);
+  assert.deepEqual([flagged.preprocess.preset, flagged.preprocess.source], ['[0,1]', 'flag']);
+  const converted = join(tempDir(), 'float');
+  const conv = igx(['convert', uint8, converted, '--float-input', '--json']);
+  assert.equal(conv.status, 0, conv.stderr);
+  assert.deepEqual([JSON.parse(conv.stdout).signature.inputs[0].dtype, JSON.parse(conv.stdout).signature.inputs[0].castFrom], ['DT_FLOAT', 'DT_UINT8']);
 });

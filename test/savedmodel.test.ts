@@ -20,8 +20,11 @@ import { snappyUncompress } from '../src/model/savedmodel/snappy.js';
 import { TensorBundle } from '../src/model/savedmodel/tensor-bundle.js';
 import { decodeTensorBytes, tensorFromProto } from '../src/model/savedmodel/tensor-value.js';
 import { TFJS_OPS } from '../src/model/savedmodel/tfjs-ops.js';
+import { readSavedModelFiles } from '../src/model/savedmodel/load.js';
+import type { LoadedModel } from '../src/model/types.js';
 import { fixture } from './support/paths.js';
 import { NESTED_BIAS, NESTED_KERNEL, writeBatchNormModel, writeNestedModel } from './support/savedmodel-synthetic.js';
+import { TF1_BIAS, TF1_KERNEL, writeKerasCondModel, writeUint8ImageModel } from './support/savedmodel-tf1.js';
 
 const SM = (name: string): string => fixture('savedmodels', name);
 
@@ -62,6 +65,28 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
     assert.equal(err.exitCode, 2);
     assert.ok(!err.message.includes('\n'), 'one line');
     return true;
+  });
+}
+
+/** IG of the top class of `x` against a zero baseline: its completeness relative error; tensors freed. */
+async function completenessOf(model: LoadedModel, x: tf.Tensor4D): Promise<number> {
+  const f = model.buildForward();
+  const baseline = tf.zerosLike(x);
+  const top = tf.tidy(() => tf.argMax(f.forward(x), 1));
+  const index = (top.dataSync() as Int32Array)[0] as number;
+  top.dispose();
+  const r = await computeIntegratedGradients(f.forward, x, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
+  assert.ok(!r.completeness.isDeltaNegligible, 'F(x) − F(baseline) is not negligible');
+  r.attributions.dispose();
+  baseline.dispose();
+  return r.completeness.relativeError;
+}
+
+/** softmax(scale·pixels·K + bias) of the TF1 synthetic models, rows of 12 pixels. */
+function tf1Reference(pixels: number[], scale: number, bias: number[]): number[] {
+  return tf.tidy(() => {
+    const x = tf.mul(tf.tensor2d(pixels, [pixels.length / 12, 12]), scale);
+    return Array.from(tf.softmax(tf.add(tf.matMul(x, tf.tensor2d(TF1_KERNEL, [12, 2])), tf.tensor1d(bias))).dataSync());
   });
 }
 
@@ -211,6 +236,27 @@ describe('fixtures give their known outputs', () => {
     uint8.dispose();
   });
 
+  it("half_plus_two_pbtxt (TensorFlow's saved_model.pbtxt, TF 0.12, signature without dtypes): y = x/2 + 2", async () => {
+    const result = await convertSavedModel(SM('half_plus_two_pbtxt'));
+    assert.match(result.savedModelPath, /saved_model\.pbtxt$/);
+    assert.equal(result.tensorflowVersion, '0.12.head');
+    // dtype and shape come from the graph: x's Identity and its _output_shapes.
+    assert.deepEqual(result.signature.inputs, [{ name: 'x:0', key: 'x', dtype: 'DT_FLOAT', shape: [-1, 1] }]);
+    assert.deepEqual(result.signature.outputs, [{ name: 'y:0', key: 'y', dtype: 'DT_FLOAT', shape: [-1, 1] }]);
+    assert.deepEqual(result.opCounts, { Add: 1, Const: 2, Identity: 1, Mul: 1, Placeholder: 1 });
+    const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+    assertClose(run(model, { x: tf.tensor2d([1, 2, 5, -3], [4, 1]) })[0]?.values ?? [], [2.5, 3, 4.5, 0.5]);
+    model.dispose();
+    // The regress signature parses tf.Examples: named, not converted.
+    await rejectsWith(convertSavedModel(SM('half_plus_two_pbtxt'), { signature: 'tensorflow/serving/regress' }), 'E_UNSUPPORTED_OP');
+    const info = await inspectSavedModel(SM('half_plus_two_pbtxt'));
+    assert.deepEqual(info.signatures.map((sig) => [sig.name, sig.unsupportedOps]), [
+      ['serving_default', {}],
+      ['tensorflow/serving/regress', { ParseExample: 1 }],
+    ]);
+    assert.deepEqual(info.signatures[0]?.inputs, [{ key: 'x', name: 'x:0', dtype: 'DT_FLOAT', shape: [-1, 1] }]);
+  });
+
   it('LeNet (TF 1.12): matches the network recomputed from the checkpoint; training ops left out', async () => {
     const dir = SM('lenet_tf1');
     const result = await convertSavedModel(dir);
@@ -319,6 +365,107 @@ describe('Keras 3-style nesting (synthetic)', () => {
   });
 });
 
+describe('TF1 control flow: tf.cond on keras_learning_phase (synthetic Keras 2 in TF1)', () => {
+  const pixels = Array.from({ length: 24 }, (_, i) => (i % 7) / 7 - 0.3);
+
+  it('folds the conds on the default phase (false: x·2 and the bias; true: x·0.5 and zeros; a plain Placeholder: false), leaving no Switch or Merge', async () => {
+    for (const [phase, scale, bias] of [
+      [false, 2, TF1_BIAS],
+      [true, 0.5, [0, 0]],
+      ['placeholder', 2, TF1_BIAS],
+    ] as const) {
+      const dir = join(tmp, `keras-cond-${phase}`);
+      await writeKerasCondModel(dir, phase);
+      const result = await convertSavedModel(dir);
+      for (const op of ['Switch', 'Merge', 'PlaceholderWithDefault']) assert.equal(result.opCounts[op], undefined, op);
+      // The branch not taken is gone: one Mul and its one constant, the other's left out.
+      assert.equal(result.opCounts.Mul, 1);
+      const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+      assertClose(run(model, { x: tf.tensor4d(pixels, [2, 2, 2, 3]) })[0]?.values ?? [], tf1Reference(pixels, scale, [...bias]));
+      model.dispose();
+      const valueIndex = await load(dir, { signature: 'value_index' });
+      assert.deepEqual(run(valueIndex, { x: tf.tensor4d(pixels, [2, 2, 2, 3]) })[0]?.values, [phase === true ? 1 : 0]);
+      valueIndex.dispose();
+    }
+  });
+
+  it('keeps the conds when the signature feeds the predicate (E_UNSUPPORTED_OP naming Switch and Merge), folds them when only x is fed', async () => {
+    const dir = join(tmp, 'keras-cond-fed');
+    await writeKerasCondModel(dir, false);
+    await assert.rejects(convertSavedModel(dir, { signature: 'with_learning_phase' }), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_UNSUPPORTED_OP', String(err));
+      assert.match(err.message, /Merge ×2, Switch ×3/);
+      return true;
+    });
+    const model = await load(dir, { signature: 'with_learning_phase', inputs: ['x'], computableOutputsOnly: true });
+    assertClose(run(model, { x: tf.tensor4d(pixels, [2, 2, 2, 3]) })[0]?.values ?? [], tf1Reference(pixels, 2, TF1_BIAS));
+    model.dispose();
+  });
+
+  it('loadModel: IG through the folded graph passes completeness ≤ 0.01, tensors freed', async () => {
+    const dir = join(tmp, 'keras-cond-ig');
+    await writeKerasCondModel(dir, false);
+    const before = tf.memory().numTensors;
+    const model = await loadModel(dir);
+    assert.deepEqual([model.inputShape, model.outputNames], [[2, 2, 3], ['probs']]);
+    const x = tf.tensor4d(pixels.slice(0, 12), [1, 2, 2, 3]);
+    assert.ok((await completenessOf(model, x)) <= 0.01);
+    x.dispose();
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('integer image inputs', () => {
+  const pixels = Array.from({ length: 24 }, (_, i) => (i * 37) % 256);
+
+  it('convert keeps uint8 by default; floatInputs feeds float32 straight to the Cast\'s consumers, same outputs for integer pixels', async () => {
+    const dir = join(tmp, 'uint8-image');
+    await writeUint8ImageModel(dir);
+    const kept = await convertSavedModel(dir);
+    assert.deepEqual(kept.signature.inputs, [{ name: 'images:0', key: 'images', dtype: 'DT_UINT8', shape: [-1, 2, 2, 3] }]);
+    assert.equal(kept.opCounts.Cast, 1);
+    const float = await convertSavedModel(dir, { floatInputs: true });
+    assert.deepEqual(float.signature.inputs, [{ name: 'images:0', key: 'images', dtype: 'DT_FLOAT', shape: [-1, 2, 2, 3], castFrom: 'DT_UINT8' }]);
+    assert.equal(float.opCounts.Cast, undefined);
+    const [a, b] = await Promise.all([kept, float].map((r) => loadGraphModel(tf.io.fromMemory(r.artifacts))));
+    const expected = tf1Reference(pixels, 1 / 255, TF1_BIAS);
+    const fromInt = run(a as GraphModel, { images: tf.tensor4d(pixels, [2, 2, 2, 3], 'int32') })[0]?.values ?? [];
+    const fromFloat = run(b as GraphModel, { images: tf.tensor4d(pixels, [2, 2, 2, 3], 'float32') })[0]?.values ?? [];
+    assertClose(fromInt, expected);
+    assert.deepEqual(fromFloat, fromInt);
+    a?.dispose();
+    b?.dispose();
+  });
+
+  it('loadModel feeds raw 0..255 pixels as float32; IG passes completeness ≤ 0.01', async () => {
+    const dir = join(tmp, 'uint8-image-ig');
+    await writeUint8ImageModel(dir);
+    const { isRawPixelInput, result } = await readSavedModelFiles(dir);
+    assert.equal(isRawPixelInput, true);
+    assert.equal(result.signature.inputs[0]?.castFrom, 'DT_UINT8');
+    const before = tf.memory().numTensors;
+    const model = await loadModel(dir);
+    const x = tf.tensor4d(pixels.slice(0, 12), [1, 2, 2, 3]);
+    assert.ok((await completenessOf(model, x)) <= 0.01);
+    x.dispose();
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    // A float model is not raw.
+    assert.equal((await readSavedModelFiles(SM('lenet_tf1'))).isRawPixelInput, false);
+  });
+
+  it('uint8_multiply (TF 2.3) computes in int32: floatInputs leaves it uint8 and says why; loadModel fails with E_UNSUPPORTED_OP', async () => {
+    const { signature, artifacts } = await convertSavedModel(SM('uint8_multiply'), { floatInputs: true });
+    assert.equal(signature.inputs[0]?.dtype, 'DT_UINT8');
+    assert.deepEqual(signature.inputs[0]?.integerConsumers, ['StatefulPartitionedCall/StatefulPartitionedCall/Cast (Cast to DT_INT32)']);
+    const model = await loadGraphModel(tf.io.fromMemory(artifacts));
+    assert.deepEqual(run(model, { x: tf.tensor1d([3], 'int32') })[0]?.values, [18]);
+    model.dispose();
+    await rejectsWith(loadModel(SM('uint8_multiply')), 'E_UNSUPPORTED_OP');
+  });
+});
+
 describe('convert, write, load', () => {
   it('writes model.json and ≤ shardBytes shards via temporary names; loading from disk gives the same outputs', async () => {
     const result = await convertSavedModel(SM('lenet_tf1'));
@@ -351,6 +498,20 @@ describe('convert, write, load', () => {
     const model = await loadGraphModel(createFileIOHandler(written.modelJsonPath));
     assertClose(run(model, { x: tf.tensor2d([1, 2, 5], [3, 1]) })[0]?.values ?? [], [2.5, 3, 4.5]);
     model.dispose();
+  });
+
+  it('converts half_plus_two_pbtxt to disk with the same outputs', async () => {
+    const written = await writeGraphModel((await convertSavedModel(SM('half_plus_two_pbtxt'))).artifacts, join(tmp, 'hp2-pbtxt'));
+    const model = await loadGraphModel(createFileIOHandler(written.modelJsonPath));
+    assertClose(run(model, { x: tf.tensor2d([1, 2, 5], [3, 1]) })[0]?.values ?? [], [2.5, 3, 4.5]);
+    model.dispose();
+  });
+
+  it('parses every schema field under its .proto name in text format (keep_checkpoint_every_n_hours too)', () => {
+    const T = protoType('SaverDef');
+    const saver = T.toObject(textformat.fromText(T, 'keep_checkpoint_every_n_hours: 10000.0\nmax_to_keep: 5'));
+    // protobufjs's camelCase would be keepCheckpointEveryNHours, which its text format maps back to keep_checkpoint_everyN_hours.
+    assert.deepEqual(saver, { keepCheckpointEvery_nHours: 10000, maxToKeep: 5 });
   });
 
   it('reads saved_model.pbtxt (text format) as saved_model.pb', async () => {

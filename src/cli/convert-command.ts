@@ -14,13 +14,15 @@ export function registerConvertCommand(program: Command, ctx: CommandContext): v
     .option('--tags <list>', 'MetaGraph tag set, comma-separated (default: serve)')
     .option('--input <key>', 'signature input to feed; repeat for several (default: all)', collect)
     .option('--output <key>', 'signature output to keep; repeat for several (default: all)', collect)
+    .option('--float-input', 'feed integer inputs that the model only casts to float (uint8 images) as float32, as igx explain does')
     .option('--json', 'print the signature and op counts as JSON on stdout')
-    .action(async (savedModel: string, outDir: string, opts: { signature?: string; tags?: string; input?: string[]; output?: string[]; json?: boolean }) => {
+    .action(async (savedModel: string, outDir: string, opts: { signature?: string; tags?: string; input?: string[]; output?: string[]; floatInput?: boolean; json?: boolean }) => {
       const result = await convertSavedModel(savedModel, {
         signature: opts.signature,
         tags: opts.tags === undefined ? undefined : splitTags(opts.tags),
         inputs: opts.input,
         outputs: opts.output,
+        floatInputs: opts.floatInput === true,
       });
       const written = await writeGraphModel(result.artifacts, outDir);
       if (opts.json) {

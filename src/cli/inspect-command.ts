@@ -25,8 +25,8 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
       const model = await loadModel(path ?? DEFAULT_MODEL_PATH);
       try {
         const info = await inspectModel(model);
-        const preprocess = (opts.preprocess as Preprocess | undefined) ?? model.sidecar?.preprocess ?? '[-1,1]';
-        const source = opts.preprocess ? 'flag' : model.sidecar?.preprocess ? 'igx.json' : 'default';
+        const preprocess = (opts.preprocess as Preprocess | undefined) ?? model.sidecar?.preprocess ?? model.defaultPreprocess ?? '[-1,1]';
+        const source = opts.preprocess ? 'flag' : model.sidecar?.preprocess ? 'igx.json' : model.defaultPreprocess ? 'model' : 'default';
         const resolved = { preset: preprocess, source, ...resolvePreprocess(preprocess, model.inputShape[2]) };
         if (opts.json) {
           ctx.io.stdout.write(`${JSON.stringify({ ...info, backend, preprocess: resolved, savedModel: savedModel ?? null })}\n`);

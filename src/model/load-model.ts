@@ -119,6 +119,7 @@ class DiskModel implements LoadedModel {
   readonly outputNames: string[];
   readonly labels?: string[];
   readonly sidecar?: Sidecar;
+  readonly defaultPreprocess?: 'raw';
   private readonly forwards = new Map<string, ModelForward>();
   private readonly inputRank: 3 | 4;
   private disposed = false;
@@ -129,8 +130,10 @@ class DiskModel implements LoadedModel {
     private readonly adapter: ModelAdapter,
     inputShape: [number, number, number],
     sidecar: SidecarFile | undefined,
+    isRawPixelInput = false,
   ) {
     this.format = adapter.format;
+    if (isRawPixelInput) this.defaultPreprocess = 'raw';
     this.path = path;
     this.modelJsonPath = files.modelJsonPath;
     this.modelDir = files.modelDir;
@@ -256,17 +259,15 @@ class DiskModel implements LoadedModel {
  */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const savedModelDir = await resolveSavedModelDir(path);
-  const files =
-    savedModelDir === undefined
-      ? await readModelFiles(await resolveModelJsonPath(path))
-      : (await readSavedModelFiles(savedModelDir, options)).files;
+  const saved = savedModelDir === undefined ? undefined : await readSavedModelFiles(savedModelDir, options);
+  const files = saved === undefined ? await readModelFiles(await resolveModelJsonPath(path)) : saved.files;
   const modelJsonPath = files.modelJsonPath;
   const sidecar = await readSidecarFile(files.modelDir);
   const adapter = savedModelDir === undefined ? await loadAdapter(files) : await loadSavedModelAdapter(files);
   let model: DiskModel | undefined;
   try {
     const inputShape = resolveInputShape(adapter, modelJsonPath, sidecar);
-    model = new DiskModel(resolve(path), files, adapter, inputShape, sidecar);
+    model = new DiskModel(resolve(path), files, adapter, inputShape, sidecar, saved?.isRawPixelInput);
     model.checkSidecarOutput(sidecar);
     if (sidecar?.labels !== undefined) {
       const { numClasses, outputName } = model.buildForward();

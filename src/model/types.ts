@@ -57,6 +57,11 @@ export interface LoadedModel {
   /** Class names from the sidecar, when it gives them (checked against the default output's classes). */
   labels?: string[];
   sidecar?: Sidecar;
+  /**
+   * The preprocessing the model itself implies when no flag or sidecar sets one: 'raw' for a SavedModel
+   * whose uint8 image input igx feeds as float32 (it takes 0..255 pixel values).
+   */
+  defaultPreprocess?: 'raw';
   /** Builds (or returns the cached) differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
   buildForward(choice?: OutputChoice): ModelForward;
   /**

@@ -6,6 +6,9 @@
  *   whose values come from the checkpoint;
  * - only what the signature's outputs need is kept: control edges, NoOps, savers, initializers and
  *   training ops drop out; Identity-like nodes are bypassed;
+ * - TF1 conds whose predicate is a constant (Keras's keras_learning_phase, a PlaceholderWithDefault
+ *   of false) are folded: a Switch passes its taken output through, a Merge its one live input, so the
+ *   graph has no control flow for tfjs's async executor;
  * - the signature's inputs become Placeholders named by their keys, its outputs Identity nodes named by
  *   theirs (the names tfjs's GraphModel shows).
  * The walk uses explicit work lists (no recursion per node), so graphs thousands of nodes deep are fine.
@@ -14,7 +17,7 @@ import { IgxError } from '../../errors.js';
 import type { AttrValueMsg, FunctionDefMsg, MetaGraphDefMsg, NodeDefMsg, OpDefMsg } from './messages.js';
 import { DEFAULT_ATTRS, OUTPUT_ARGS } from './op-defaults.js';
 import type { SignatureInfo, SignatureTensor } from './read-saved-model.js';
-import { DT, dtypeName, readShape, tensorFromProto, tfjsDtypeOf, toNumber, type TensorValue } from './tensor-value.js';
+import { DT, dtypeName, elementCount, numberAt, readShape, tensorFromProto, tfjsDtypeOf, toNumber, type TensorValue } from './tensor-value.js';
 import { TFJS_ASYNC_OPS, TFJS_OPS } from './tfjs-ops.js';
 
 /** One node of a tfjs graph model's modelTopology, attrs in tfjs-converter's IAttrValue JSON form. */
@@ -44,6 +47,10 @@ export interface GraphTensorSpec {
   name: string;
   dtype: string;
   shape: number[] | undefined;
+  /** Inputs: the signature's integer dtype ("DT_UINT8") when `floatInputs` made the input float32. */
+  castFrom?: string;
+  /** Inputs: with `floatInputs`, the nodes ("name (Op)") that keep an integer input from becoming float. */
+  integerConsumers?: string[];
 }
 
 export interface BuiltGraph {
@@ -65,6 +72,13 @@ export interface BuildOptions {
   signature: SignatureInfo;
   /** Top-level variable node name → checkpoint key. */
   variableKeys: ReadonlyMap<string, string>;
+  /**
+   * Feed integer inputs as float32, for Integrated Gradients, which interpolates between inputs: an
+   * integer input whose consumers are all Casts to a float type (uint8 images cast inside the model)
+   * becomes a float32 Placeholder that feeds the Casts' consumers. Otherwise it stays as it is and its
+   * spec lists the `integerConsumers`.
+   */
+  floatInputs?: boolean;
 }
 
 const CALL_OPS = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
@@ -72,6 +86,15 @@ const CALL_OPS = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
 const PASS_THROUGH_OPS = new Set(['Identity', 'Snapshot', 'CheckNumerics', 'EnsureShape']);
 const MAX_CALL_DEPTH = 64;
 const BATCH_NORM_OPS = new Set(['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3']);
+/** TF1 control flow (tf.cond): Switch routes its data to output_false (0) or output_true (1). */
+const SWITCH_OPS = new Set(['Switch', 'RefSwitch']);
+/** Merge outputs its one live data input (output 0) and that input's index (value_index, output 1). */
+const MERGE_OPS = new Set(['Merge', 'RefMerge']);
+/** TF types tfjs holds as int32; Casts from these to a float type are what `floatInputs` removes. */
+const INTEGER_TYPES = new Set(['DT_INT8', 'DT_INT16', 'DT_INT32', 'DT_INT64', 'DT_UINT8', 'DT_UINT16', 'DT_UINT32', 'DT_UINT64']);
+const FLOAT_TYPES = new Set(['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_BFLOAT16']);
+/** Read only an input's shape, so a float input serves them as well as an integer one. */
+const SHAPE_OPS = new Set(['Shape', 'ShapeN', 'Size', 'Rank']);
 const utf8 = new TextDecoder('utf-8');
 
 interface Scope {
@@ -89,7 +112,16 @@ interface Scope {
   depth: number;
   /** "function F (inlined at node N)" or "the graph". */
   where: string;
+  /**
+   * TF's dead-tensor state per node (for a Switch: of its inputs), as far as constant predicates decide
+   * it: 'unknown' where a predicate is computed at run time (or in loops).
+   */
+  liveness: Map<string, Liveness>;
+  /** Switch node → the output its constant predicate takes (0 false, 1 true), or null when not constant. */
+  taken: Map<string, number | null>;
 }
+
+type Liveness = 'live' | 'dead' | 'unknown';
 
 type Resolved = { kind: 'tensor'; ref: string } | { kind: 'variable'; node: NodeDefMsg };
 
@@ -203,6 +235,8 @@ class GraphBuilder {
       emitted: new Map(),
       depth: 0,
       where: 'the graph',
+      liveness: new Map(),
+      taken: new Map(),
     };
   }
 
@@ -259,6 +293,8 @@ class GraphBuilder {
       emitted: new Map(),
       depth: scope.depth + 1,
       where: `function '${fname}' (inlined at '${scope.prefix}${node.name}')`,
+      liveness: new Map(),
+      taken: new Map(),
     };
     scope.children.set(node.name, child);
     return child;
@@ -360,6 +396,24 @@ class GraphBuilder {
         ref = next;
         continue;
       }
+      if (SWITCH_OPS.has(node.op)) {
+        const taken = this.takenBranch(scope, node);
+        if (taken !== undefined) {
+          if (index !== taken) this.failDead(scope, node);
+          ref = inputs[0] as string;
+          continue;
+        }
+      } else if (MERGE_OPS.has(node.op)) {
+        const choice = this.mergeChoice(scope, node);
+        if (choice === 'dead') this.failDead(scope, node);
+        if (choice !== undefined) {
+          if (index === 0) {
+            ref = inputs[choice] as string;
+            continue;
+          }
+          return { kind: 'tensor', ref: this.valueIndex(scope, node, choice) };
+        }
+      }
       switch (node.op) {
         case 'VarHandleOp':
           if (scope !== this.top) this.fail(`${scope.where} creates variable '${node.name}' inside a function; igx reads variables captured from the graph`);
@@ -396,6 +450,136 @@ class GraphBuilder {
     const name = this.unique(scope.prefix + node.name);
     scope.emitted.set(node.name, name);
     this.queue.push({ scope, node, name });
+    return name;
+  }
+
+  private failDead(scope: Scope, node: NodeDefMsg): never {
+    return this.fail(
+      `signature '${this.options.signature.name}' needs '${node.name}' (${node.op}) in ${scope.where}, which lies in a tf.cond branch that its constant predicate never takes`,
+    );
+  }
+
+  /**
+   * The output (0 false, 1 true) a Switch's predicate takes when the predicate is a constant: a Const,
+   * reached through Identity, PlaceholderWithDefault (the graph's default: Keras's learning phase) and
+   * the taken outputs of outer Switches; undefined when a signature input or a computation decides it.
+   * Older Keras made the learning phase a plain bool Placeholder, which its predict feeds false.
+   */
+  private takenBranch(scope: Scope, node: NodeDefMsg): number | undefined {
+    if (!scope.taken.has(node.name)) {
+      const pred = dataInputs(node)[1];
+      const value = pred === undefined ? undefined : this.constantPredicate(scope, pred);
+      scope.taken.set(node.name, value === undefined ? null : value ? 1 : 0);
+    }
+    return scope.taken.get(node.name) ?? undefined;
+  }
+
+  private constantPredicate(scope0: Scope, ref0: string): boolean | undefined {
+    let scope = scope0;
+    let ref = ref0;
+    for (;;) {
+      const parsed = this.parseRef(scope, ref);
+      if (parsed.kind === 'arg') {
+        ref = scope.callInputs[parsed.index] as string;
+        scope = scope.parent as Scope;
+        continue;
+      }
+      const { node, index } = parsed;
+      if (scope === this.top && this.feeds.has(`${node.name}:${index}`)) return undefined;
+      let next: string | undefined;
+      if (PASS_THROUGH_OPS.has(node.op) || node.op === 'PlaceholderWithDefault') next = dataInputs(node)[0];
+      else if (node.op === 'IdentityN') next = dataInputs(node)[index];
+      else if (SWITCH_OPS.has(node.op) && index === this.takenBranch(scope, node)) next = dataInputs(node)[0];
+      if (next !== undefined) {
+        ref = next;
+        continue;
+      }
+      if (node.op === 'Placeholder' && node.attr.dtype?.type === DT.BOOL && /(^|\/)keras_learning_phase$/.test(node.name)) return false;
+      const tensor = node.op === 'Const' ? node.attr.value?.tensor : undefined;
+      if (tensor == null) return undefined;
+      let value: TensorValue;
+      try {
+        value = tensorFromProto(tensor, `Const '${node.name}'`);
+      } catch {
+        return undefined;
+      }
+      // tf.cond's predicate is a bool scalar.
+      if (value.dtype !== 'bool' || elementCount(value.shape) !== 1) return undefined;
+      return numberAt(value, 0) !== 0;
+    }
+  }
+
+  /** The state of a tensor reference (or "^node" control input) whose node's liveness is computed. */
+  private refLiveness(scope: Scope, ref: string): Liveness {
+    const isControl = ref.startsWith('^');
+    const parsed = this.parseRef(scope, isControl ? ref.slice(1) : ref);
+    if (parsed.kind === 'arg') return 'live';
+    const { node, index } = parsed;
+    if (scope === this.top && !isControl && this.feeds.has(`${node.name}:${index}`)) return 'live';
+    // Not yet computed: a cycle (a while loop's NextIteration), which only a run decides.
+    const state = scope.liveness.get(node.name) ?? 'unknown';
+    // A control edge from a Switch carries the Switch's own state, not a branch's (hence tf.cond's switch_t Identity).
+    if (!SWITCH_OPS.has(node.op) || isControl || state === 'dead') return state;
+    const taken = this.takenBranch(scope, node);
+    if (taken === undefined) return 'unknown';
+    return index === taken ? state : 'dead';
+  }
+
+  /**
+   * Computes the liveness of `start` and its ancestors in its scope, as TF's executor propagates dead
+   * tensors: a node with any dead input (data or control) is dead, except Merge, which is dead only when
+   * all its data inputs are. Function arguments count as live: a call in a dead branch is itself dead
+   * and never inlined. Explicit stack: graphs thousands of nodes deep are fine.
+   */
+  private computeLiveness(scope: Scope, start: string): void {
+    const memo = scope.liveness;
+    const expanded = new Set<string>();
+    const stack = [start];
+    const inputsOf = (node: NodeDefMsg): string[] => (MERGE_OPS.has(node.op) ? dataInputs(node) : node.input);
+    while (stack.length > 0) {
+      const name = stack[stack.length - 1] as string;
+      const node = scope.nodes.get(name);
+      if (memo.has(name) || node === undefined) {
+        stack.pop();
+        continue;
+      }
+      if (!expanded.has(name)) {
+        expanded.add(name);
+        for (const ref of inputsOf(node)) {
+          const dep = (ref.startsWith('^') ? ref.slice(1) : ref).split(':')[0] as string;
+          if (scope.nodes.has(dep) && !memo.has(dep) && !expanded.has(dep)) stack.push(dep);
+        }
+        continue;
+      }
+      stack.pop();
+      const states = inputsOf(node).map((ref) => this.refLiveness(scope, ref));
+      let state: Liveness;
+      if (MERGE_OPS.has(node.op)) {
+        state = states.every((x) => x === 'dead') ? 'dead' : states.includes('unknown') ? 'unknown' : 'live';
+      } else {
+        state = states.includes('dead') ? 'dead' : states.includes('unknown') ? 'unknown' : 'live';
+      }
+      memo.set(name, state);
+    }
+  }
+
+  /** The data input a Merge passes on when constant predicates decide it; 'dead' when none is live. */
+  private mergeChoice(scope: Scope, node: NodeDefMsg): number | 'dead' | undefined {
+    this.computeLiveness(scope, node.name);
+    const states = dataInputs(node).map((ref) => this.refLiveness(scope, ref));
+    if (states.every((x) => x === 'dead')) return 'dead';
+    const live = states.flatMap((x, i) => (x === 'live' ? [i] : []));
+    return live.length === 1 && !states.includes('unknown') ? live[0] : undefined;
+  }
+
+  /** Merge's value_index output, once its choice is known: an int32 Const. */
+  private valueIndex(scope: Scope, node: NodeDefMsg, choice: number): string {
+    const key = `${node.name}:1`;
+    const existing = scope.emitted.get(key);
+    if (existing !== undefined) return existing;
+    const name = this.unique(`${scope.prefix}${node.name}/value_index`);
+    this.constNode(name, { dtype: 'int32', shape: [], data: Int32Array.of(choice) });
+    scope.emitted.set(key, name);
     return name;
   }
 
@@ -566,6 +750,71 @@ class GraphBuilder {
     this.pushNode({ name, op, input: inputs, attr });
   }
 
+  /** The dtype of output `index` of a node: from its OpDef's output args, else its T or dtype attr. */
+  private outputType(scope: Scope, node: NodeDefMsg, index: number): number | undefined {
+    const attrs = this.attrsOf(scope, node);
+    const opDef = this.opDefs.get(node.op);
+    if (opDef === undefined) return (attrs.T ?? attrs.dtype)?.type;
+    let offset = 0;
+    for (const arg of opDef.outputArg) {
+      const n = arg.numberAttr ? (attrInt(attrs[arg.numberAttr]) ?? 1) : arg.typeListAttr ? (attrs[arg.typeListAttr]?.list?.type.length ?? 0) : 1;
+      if (index < offset + n) {
+        if (arg.type !== DT.INVALID) return arg.type;
+        return arg.typeAttr ? attrs[arg.typeAttr]?.type : attrs[arg.typeListAttr]?.list?.type[index - offset];
+      }
+      offset += n;
+    }
+    return undefined;
+  }
+
+  /**
+   * A signature tensor's dtype and shape, taken from the graph where the signature leaves them out (TF
+   * 0.12's signatures name tensors only): the producing op's output type and its _output_shapes.
+   */
+  private completeSpec(spec: SignatureTensor): { dtypeEnum: number; dtype: string; shape: number[] | undefined } {
+    if (spec.dtypeEnum !== DT.INVALID) return { dtypeEnum: spec.dtypeEnum, dtype: spec.dtype, shape: spec.shape };
+    // A name-only TensorInfo: its absent tensor_shape reads as a scalar but means "not recorded".
+    const [nodeName, idx] = splitTensorName(spec.tensorName);
+    const node = this.top.nodes.get(nodeName);
+    const dtypeEnum = node === undefined ? DT.INVALID : (this.outputType(this.top, node, idx) ?? DT.INVALID) % 100;
+    const shapes = node?.attr._output_shapes;
+    const shape = shapes?.value === 'list' && shapes.list?.shape[idx] != null ? readShape(shapes.list.shape[idx]) : undefined;
+    return { dtypeEnum, dtype: dtypeName(dtypeEnum), shape };
+  }
+
+  /**
+   * `floatInputs` for one input: when every node reading an integer input is a Cast to a float type (or
+   * reads only its shape), the Placeholder becomes float32 and the Casts' consumers read it directly;
+   * integer-valued feeds give the same outputs. Otherwise the input stays and `integerConsumers` says why.
+   */
+  private makeFloatInput(spec: GraphTensorSpec): void {
+    if (!INTEGER_TYPES.has(spec.dtype)) return;
+    const name = splitTensorName(spec.name)[0];
+    const typeOf = (node: GraphJsonNode, attr: string): string | undefined => (node.attr[attr] as { type?: string } | undefined)?.type;
+    const consumers = this.nodes.filter((n) => n.op !== 'Placeholder' && n.input.some((x) => x === name || x === `${name}:0`));
+    const isFloatCast = (n: GraphJsonNode): boolean => n.op === 'Cast' && FLOAT_TYPES.has(typeOf(n, 'DstT') ?? '');
+    const blocking = consumers.filter((n) => !isFloatCast(n) && !SHAPE_OPS.has(n.op));
+    if (blocking.length > 0) {
+      spec.integerConsumers = blocking.map((n) => `${n.name} (${n.op}${n.op === 'Cast' ? ` to ${typeOf(n, 'DstT') ?? '?'}` : ''})`);
+      return;
+    }
+    const casts = new Set(consumers.filter(isFloatCast).map((n) => n.name));
+    let kept = 0;
+    for (const node of this.nodes) {
+      if (casts.has(node.name)) continue;
+      node.input = node.input.map((x) => (casts.has(splitTensorName(x)[0]) ? name : x));
+      if (node.name === name) node.attr.dtype = { type: 'DT_FLOAT' };
+      else if (SHAPE_OPS.has(node.op) && consumers.includes(node)) node.attr.T = { type: 'DT_FLOAT' };
+      this.nodes[kept++] = node;
+    }
+    this.nodes.length = kept;
+    const remaining = (this.opCounts.get('Cast') ?? 0) - casts.size;
+    if (remaining > 0) this.opCounts.set('Cast', remaining);
+    else this.opCounts.delete('Cast');
+    spec.castFrom = spec.dtype;
+    spec.dtype = 'DT_FLOAT';
+  }
+
   run(): BuiltGraph {
     const { signature } = this.options;
     const inputs: GraphTensorSpec[] = [];
@@ -582,31 +831,33 @@ class GraphBuilder {
     }
     const outputNames = signature.outputs.map((spec) => this.unique(keyToNodeName(spec.key)));
     for (const { name, spec } of placeholders) {
-      const dtype = tfjsDtypeOf(spec.dtypeEnum);
-      if (dtype === undefined) {
-        this.fail(`signature '${signature.name}' input '${spec.key}' has dtype ${spec.dtype}, which TensorFlow.js cannot feed`);
+      const { dtypeEnum, dtype, shape } = this.completeSpec(spec);
+      if (tfjsDtypeOf(dtypeEnum) === undefined) {
+        this.fail(`signature '${signature.name}' input '${spec.key}' has dtype ${dtype}, which TensorFlow.js cannot feed`);
       }
       this.pushNode({
         name,
         op: 'Placeholder',
         input: [],
-        attr: { dtype: { type: spec.dtype }, shape: { shape: shapeJson(spec.shape) } },
+        attr: { dtype: { type: dtype }, shape: { shape: shapeJson(shape) } },
       });
-      inputs.push({ key: spec.key, name: `${name}:0`, dtype: spec.dtype, shape: spec.shape });
+      inputs.push({ key: spec.key, name: `${name}:0`, dtype, shape });
     }
     signature.outputs.forEach((spec, i) => {
       const [nodeName, idx] = splitTensorName(spec.tensorName);
       if (!this.top.nodes.has(nodeName)) {
         this.fail(`signature '${signature.name}' output '${spec.key}' names tensor '${spec.tensorName}', which is not in the graph`);
       }
+      const { dtype, shape } = this.completeSpec(spec);
       const r = this.resolve(this.top, idx === 0 ? nodeName : `${nodeName}:${idx}`);
       const source = r.kind === 'tensor' ? r.ref : this.variableConst(r.node);
       const name = outputNames[i] as string;
-      this.pushNode({ name, op: 'Identity', input: [source], attr: { T: { type: spec.dtype } } });
-      outputs.push({ key: spec.key, name: `${name}:0`, dtype: spec.dtype, shape: spec.shape });
+      this.pushNode({ name, op: 'Identity', input: [source], attr: { T: { type: dtype } } });
+      outputs.push({ key: spec.key, name: `${name}:0`, dtype, shape });
       this.processQueue();
     });
     this.processQueue();
+    if (this.options.floatInputs === true) for (const input of inputs) this.makeFloatInput(input);
     const sortCounts = (m: Map<string, number>): Record<string, number> =>
       Object.fromEntries([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return {

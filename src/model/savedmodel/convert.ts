@@ -28,6 +28,13 @@ export interface ConvertOptions {
    * (loadModel's --input on a multi-input signature).
    */
   computableOutputsOnly?: boolean;
+  /**
+   * Feed integer inputs as float32 where the model only casts them to float (uint8 images): what
+   * Integrated Gradients needs, since it interpolates between baseline and input. Off by default, so
+   * a converted model takes what the SavedModel takes. See SignatureTensorSummary.castFrom and
+   * integerConsumers.
+   */
+  floatInputs?: boolean;
 }
 
 export interface SignatureTensorSummary {
@@ -39,6 +46,10 @@ export interface SignatureTensorSummary {
   dtype: string;
   /** -1 for unknown dims; undefined for unknown rank. */
   shape: number[] | undefined;
+  /** With `floatInputs`: the SavedModel's integer dtype of an input now fed as float32 ("DT_UINT8"). */
+  castFrom?: string;
+  /** With `floatInputs`: the nodes ("name (Op)") that read an integer input as integers, so it stayed integer. */
+  integerConsumers?: string[];
 }
 
 export interface SignatureSummary {
@@ -83,7 +94,12 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-const toSummary = (t: GraphTensorSpec): SignatureTensorSummary => ({ name: t.name, key: t.key, dtype: t.dtype, shape: t.shape });
+function toSummary(t: GraphTensorSpec): SignatureTensorSummary {
+  const summary: SignatureTensorSummary = { name: t.name, key: t.key, dtype: t.dtype, shape: t.shape };
+  if (t.castFrom !== undefined) summary.castFrom = t.castFrom;
+  if (t.integerConsumers !== undefined) summary.integerConsumers = t.integerConsumers;
+  return summary;
+}
 
 /** Fills each variable Const from the checkpoint, checking dtype and shape against the variable node. */
 async function readVariables(built: BuiltGraph, bundle: TensorBundle | undefined, file: string): Promise<Map<string, TensorValue>> {
@@ -221,7 +237,7 @@ export async function convertSavedModel(dir: string, options: ConvertOptions = {
       );
     }
   }
-  const built = buildGraph(mg, { file: files.path, signature, variableKeys });
+  const built = buildGraph(mg, { file: files.path, signature, variableKeys, floatInputs: options.floatInputs === true });
   if (Object.keys(built.unsupported).length > 0) {
     throw new IgxError(
       'E_UNSUPPORTED_OP',

@@ -3,7 +3,7 @@
  * signature's inference graph as igx would build it (without reading the variables).
  */
 import { IgxError } from '../../errors.js';
-import { buildGraph } from './build-graph.js';
+import { buildGraph, type GraphTensorSpec } from './build-graph.js';
 import { listSignatures, readSavedModel, selectMetaGraph, tagsOf, type SignatureInfo } from './read-saved-model.js';
 
 export interface InspectedTensor {
@@ -44,6 +44,14 @@ function tensors(list: SignatureInfo['inputs']): InspectedTensor[] {
   return list.map((t) => ({ key: t.key, name: t.tensorName, dtype: t.dtype, shape: t.shape }));
 }
 
+/** Dtype and shape from the built graph where the signature names a tensor only (TF 0.12). */
+function completed(list: InspectedTensor[], built: GraphTensorSpec[]): InspectedTensor[] {
+  return list.map((t) => {
+    const b = built.find((x) => x.key === t.key);
+    return t.dtype === 'DT_INVALID' && b !== undefined ? { ...t, dtype: b.dtype, shape: b.shape } : t;
+  });
+}
+
 /** Errors: E_MODEL_NOT_FOUND, E_MODEL_INVALID (the SavedModel protobuf does not parse). */
 export async function inspectSavedModel(dir: string): Promise<SavedModelInspection> {
   const files = await readSavedModel(dir);
@@ -63,6 +71,8 @@ export async function inspectSavedModel(dir: string): Promise<SavedModelInspecti
         const built = buildGraph(mg, { file: files.path, signature: sig, variableKeys: new Map() });
         entry.opCounts = built.opCounts;
         entry.unsupportedOps = built.unsupported;
+        entry.inputs = completed(entry.inputs, built.inputs);
+        entry.outputs = completed(entry.outputs, built.outputs);
       } catch (err) {
         if (!(err instanceof IgxError)) throw err;
         entry.error = err.message;

@@ -408,12 +408,47 @@ message BundleEntryProto {
 
 let root: protobuf.Root | undefined;
 
+/** protobufjs's text format finds a field by its camelCase name turned back into snake_case this way. */
+function snakeOf(name: string): string {
+  return name.slice(0, 1) + name.slice(1).replace(/([A-Z])(?=[a-z]|$)/g, (_, c: string) => `_${c.toLowerCase()}`);
+}
+
+/** The camelCase name that snakeOf maps back to `snake`: "_x" before another "_" stays ("every_n_hours" → "every_nHours"). */
+function textFormatName(snake: string): string {
+  return snake.slice(0, 1) + snake.slice(1).replace(/_([a-z])(?=[a-z]|$)/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Renames the fields whose camelCase name does not lead back to their .proto name (one-letter words, as
+ * SaverDef's keep_checkpoint_every_n_hours), so that a saved_model.pbtxt that sets them parses. Their
+ * decoded property is then "keepCheckpointEvery_nHours"; igx reads none of them.
+ */
+function fixTextFormatNames(camel: protobuf.Root, source: string): void {
+  const original = protobuf.parse(source, { keepCase: true }).root;
+  const visit = (ns: protobuf.NamespaceBase): void => {
+    for (const nested of ns.nestedArray) {
+      if (nested instanceof protobuf.Type) {
+        const target = camel.lookupType(nested.fullName);
+        for (const field of nested.fieldsArray) {
+          const current = target.fieldsById[field.id];
+          if (current === undefined || snakeOf(current.name) === field.name || current.partOf !== null) continue;
+          target.remove(current);
+          target.add(new protobuf.Field(textFormatName(field.name), field.id, field.type, field.rule, undefined, field.options));
+        }
+      }
+      if (nested instanceof protobuf.Namespace) visit(nested);
+    }
+  };
+  visit(original);
+}
+
 /** The parsed schema (camelCase field names), built on first use. */
 export function getProtoRoot(): protobuf.Root {
   if (root === undefined) {
     const r = new protobuf.Root();
     protobuf.parse(GOOGLE_PROTO, r);
     protobuf.parse(TENSORFLOW_PROTO, r);
+    fixTextFormatNames(r, TENSORFLOW_PROTO);
     r.resolveAll();
     root = r;
   }
