@@ -335,8 +335,8 @@ export async function explainImage(
     const { target, rule } = resolveTarget(config.target, scores, labels);
     const top = scores.indexOf(Math.max(...scores));
     job = session.gradientRunner?.openImage({ shape, input: inputData, baselines: baselineData, target });
-    // Blur and guided paths take a fixed number of steps; only straight-line IG refines adaptively.
-    const isAdaptive = config.steps === undefined && config.path === 'straight';
+    // The blur path takes a fixed number of steps; straight IG adds points, guided IG halves its worst steps.
+    const isAdaptive = config.steps === undefined && config.path !== 'blur';
     const steps = config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS);
     const layerSplit = config.layer === undefined ? undefined : (session.layerSplit ??= model.splitAt(config.layer, { output: config.output, outputSpace: config.outputSpace }));
     const result = layerSplit

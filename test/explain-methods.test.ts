@@ -44,12 +44,19 @@ test('--smooth: SmoothGrad over IG keeps completeness; vargrad says it does not 
   assert.ok(vr.warnings.some((w) => w.includes('vargrad')));
 });
 
-test('--path guided runs and reports its completeness honestly', () => {
-  const r = run([...GRAY, '--path', 'guided', '--steps', '32']);
+test('--path guided: adaptive by default (worst steps halved until completeness holds); --steps N walks exactly N steps', () => {
+  const r = run([...GRAY, '--path', 'guided']);
   assert.equal(r.status, 0, r.stderr);
   const report = r.read();
   assert.equal(report.path.kind, 'guided');
-  const c = report.completeness;
+  assert.deepEqual(report.adaptive, { tolerance: 0.05, maxSteps: 2000, isConverged: true });
+  assert.ok((report.completeness.relativeError ?? 1) <= 0.05, `completeness ${report.completeness.relativeError}`);
+  const fixed = run([...GRAY, '--path', 'guided', '--steps', '32']);
+  assert.equal(fixed.status, 0, fixed.stderr);
+  const f = fixed.read();
+  assert.equal(f.adaptive, null);
+  assert.equal(f.steps, 32);
+  const c = f.completeness;
   assert.ok(Math.abs(c.absoluteError - Math.abs(c.sum - (c.fx - c.fBaseline))) < 1e-6);
   assert.equal(c.isWithinTolerance, (c.relativeError ?? Infinity) <= c.tolerance);
 });

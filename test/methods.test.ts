@@ -208,11 +208,53 @@ test('guided IG on a smooth non-separable F = sigmoid(4 w·x): completeness erro
     const g = await computeGuidedIG(f, x, b, F0, { steps, fraction: 0.25, maxDist: 0.02 });
     g.attributions.dispose();
     errors.push(g.completeness.relativeError);
-    assert.equal(g.gradientEvaluations, steps);
+    // Trapezoid: the walk's start and each step's end.
+    assert.equal(g.gradientEvaluations, steps + 1);
   }
   assert.ok(errors[1]! < 0.005 && errors[1]! < errors[0]!, `relative errors ${errors.join(', ')}`);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([w, x, b]);
+});
+
+test('guided IG on a ReLU network (emotion_64_gray): the trapezoid beats PAIR\'s left sum, and halving the worst steps reaches completeness', async (ctx) => {
+  const model = await loadModel(fixture('models', 'emotion_64_gray'));
+  try {
+    const forward = model.buildForward().forward;
+    const [h, w, c] = model.inputShape;
+    const img = await readImage(fixture('images', 'doberman.png'), { height: h, width: w, channels: c as 1, resize: 'cover' });
+    const x = tf.tensor4d(computePreprocessed(img.pixels, c, resolvePreprocess('[0,1]', c)), [1, h, w, c]);
+    const black = tf.zeros([1, h, w, c]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const scores = tf.tidy(() => Array.from(forward(x).dataSync()));
+    const target: Target = { kind: 'index', index: scores.indexOf(Math.max(...scores)) };
+    const walk = { steps: 50, fraction: 0.25, maxDist: 0.02 };
+    const left = await computeGuidedIG(forward, x, black, target, { ...walk, rule: 'left' });
+    const trapezoid = await computeGuidedIG(forward, x, black, target, walk);
+    const adaptive = await computeGuidedIG(forward, x, black, target, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 } });
+    const [l, t, a] = [left, trapezoid, adaptive].map((r) => r.completeness.relativeError) as [number, number, number];
+    assert.equal(left.gradientEvaluations, 50);
+    assert.equal(trapezoid.gradientEvaluations, 51);
+    assert.ok(t < l, `trapezoid ${t} vs left ${l}`);
+    assert.ok(adaptive.isConverged && a <= 0.02, `adaptive ${a} after ${adaptive.gradientEvaluations} gradients`);
+    assert.ok(adaptive.gradientEvaluations > 51 && adaptive.gradientEvaluations <= 2000);
+    // The path is the same: the refined map stays close to the plain trapezoid's.
+    const [tv, av] = await Promise.all([values(trapezoid.attributions), values(adaptive.attributions)]);
+    left.attributions.dispose();
+    let dot = 0;
+    let nt = 0;
+    let na = 0;
+    tv.forEach((v, i) => {
+      dot += v * av[i]!;
+      nt += v * v;
+      na += av[i]! * av[i]!;
+    });
+    assert.ok(dot / Math.sqrt(nt * na) > 0.8, `cosine ${dot / Math.sqrt(nt * na)}`);
+    ctx.diagnostic(`guided IG, emotion_64_gray: left ${l.toFixed(4)}, trapezoid ${t.toFixed(4)}, adaptive ${a.toFixed(4)} (${adaptive.gradientEvaluations} gradients)`);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, black]);
+  } finally {
+    model.dispose();
+  }
 });
 
 test('expected-gradient baselines: K distinct image files, the same for the same seed, E_BASELINE when too few', async () => {

@@ -99,9 +99,10 @@ export async function computeAttributions(
         steps: ig.steps,
         fraction: GUIDED_IG_DEFAULTS.fraction,
         maxDist: GUIDED_IG_DEFAULTS.maxDist,
+        adaptive: ig.adaptive ? { tolerance: ig.adaptive.tolerance, maxEvaluations: ig.adaptive.maxSteps } : undefined,
         onProgress: ig.onProgress ? (done, planned) => ig.onProgress?.({ baselineIndex: b, baselineCount: baselines.length, pointsDone: done, pointsPlanned: planned }) : undefined,
       });
-      perBaseline.push({ completeness: r.completeness, steps: ig.steps, isConverged: true });
+      perBaseline.push({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged });
       evaluations += r.gradientEvaluations;
       const previous = total;
       total = previous ? (tf.tidy(() => tf.add(previous, r.attributions)) as tf.Tensor3D) : r.attributions;
@@ -119,7 +120,7 @@ export async function computeAttributions(
       perBaseline,
       completeness: computeCompleteness(fx, fb, sum),
       steps: ig.steps,
-      isConverged: true,
+      isConverged: perBaseline.every((p) => p.isConverged),
       gradientEvaluations: evaluations,
       modelCalls: evaluations,
       isCompletenessApplicable: true,

@@ -254,7 +254,8 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     method: f.method ?? 'gausslegendre',
     steps: f.steps,
     tolerance: f.tolerance ?? 0.05,
-    maxSteps: f.maxSteps ?? 400,
+    // Guided IG's steps are rough on ReLU networks (see guided-ig.ts): its budget counts gradients, not points.
+    maxSteps: f.maxSteps ?? (f.path === 'guided' ? 2000 : 400),
     baselines: f.baseline && f.baseline.length > 0 ? f.baseline : ['black'],
     baselineSamples: f.baselineSamples ?? 1,
     seed: f.seed ?? 0,
