@@ -11,7 +11,7 @@ import { selectBackend } from '../src/engine/backend.js';
 import { computeAuc, computeCurve, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
 import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
 import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '../src/evaluate/randomization.js';
-import { DEFAULT_EVALUATE_OPTIONS, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
+import { DEFAULT_EVALUATE_OPTIONS, EVALUATE_DEFAULT_BASELINES, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
 import { isIgxError } from '../src/errors.js';
 import { createFileIOHandler } from '../src/model/io-handler.js';
 import { closeExplainSession, openExplainSession } from '../src/explain.js';
@@ -57,10 +57,10 @@ test('curves on a linear F = Σ wᵢxᵢ: each point is the input with the first
 
 test('igx evaluate on the default model: IG beats a random order on fixture photos, the inverted order does worse', async () => {
   const out = mkdtempSync(join(tmpdir(), 'igx-evaluate-'));
-  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out, steps: '32' }));
+  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out, steps: '32', baseline: [...EVALUATE_DEFAULT_BASELINES] }));
   try {
     const before = tf.memory().numTensors;
-    for (const photo of ['cat.jpg', 'elephant.jpg', 'black_swan.jpg']) {
+    for (const photo of ['cat.jpg', 'elephant.jpg', 'black_swan.jpg', 'dog.jpg', 'tabby_cat_224.jpg', 'doberman.png']) {
       const { evaluation: e, file } = await evaluateImage(session, fixture('images', photo), { ...DEFAULT_EVALUATE_OPTIONS, points: 20, randomOrders: 2 });
       const what = `${photo}: ${JSON.stringify({ del: [e.deletion.attribution.auc, e.deletion.random.auc, e.deletion.inverted.auc], ins: [e.insertion.attribution.auc, e.insertion.random.auc, e.insertion.inverted.auc] })}`;
       assert.ok(e.deletion.attribution.auc < e.deletion.random.auc, what);
@@ -89,8 +89,22 @@ test('the evaluate command writes a file per image and prints AUCs; a bad --poin
   assert.equal(code, 0, chunks.join(''));
   const line = JSON.parse(chunks.find((c) => c.startsWith('{'))!);
   assert.equal(typeof line.deletionAuc, 'number');
-  assert.ok(readFileSync(join(out, 'dog.evaluate.json'), 'utf8').includes('"insertion"'));
+  const saved = JSON.parse(readFileSync(join(out, 'dog.evaluate.json'), 'utf8')) as Evaluation;
+  // Without -b, IG averages over the curves' references: black and the blurred image.
+  assert.deepEqual(saved.attribution.baselines, ['black', 'blur']);
+  assert.equal(saved.insertion.reference, 'blur:10');
   assert.equal(await main(['node', 'igx', 'evaluate', fixture('images', 'dog.jpg'), '--points', 'x'], io), 2);
+  // The insertion start and the rank smoothing are flags; a bad value is exit 2 naming the flag.
+  const base = ['node', 'igx', 'evaluate', fixture('images', 'dog.jpg'), '-m', fixture('models', 'lenet_graph'), '--preprocess', '[0,1]', '--steps', '4', '--points', '4', '--backend', 'wasm', '-o', out];
+  assert.equal(await main([...base, '--insertion-start', 'baseline', '-b', 'white', '--rank-blur', '1.5'], io), 0, chunks.join(''));
+  const b = JSON.parse(readFileSync(join(out, 'dog.evaluate.json'), 'utf8')) as Evaluation;
+  assert.equal(b.insertion.reference, 'baseline:white');
+  assert.equal(b.rankBlurSigma, 1.5);
+  assert.deepEqual(b.attribution.baselines, ['white']);
+  chunks.length = 0;
+  assert.equal(await main([...base, '--rank-blur', '-1'], io), 2);
+  assert.match(chunks.join(''), /--rank-blur: expected a number ≥ 0/);
+  assert.equal(await main([...base, '--insertion-blur', 'soft'], io), 2);
 });
 
 test('Spearman with ties, cosine and SSIM: exact on known maps', () => {

@@ -3,13 +3,14 @@ import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
 import { PRESETS } from '../config/sidecar.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';
-import { DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
+import { DEFAULT_EVALUATE_OPTIONS, EVALUATE_DEFAULT_BASELINES, evaluateImage } from '../evaluate/run-evaluate.js';
 import { collect, type CommandContext } from './io.js';
 
 
 interface EvaluateFlags {
   model?: string;
   target?: string;
+  outputSpace?: string;
   steps?: string;
   baseline?: string[];
   seed?: string;
@@ -20,8 +21,18 @@ interface EvaluateFlags {
   points?: string;
   randomOrders?: string;
   randomizeLayers?: string;
+  insertionStart?: 'baseline' | 'blur';
+  insertionBlur?: string;
+  rankBlur?: string;
   json?: boolean;
 }
+
+const nonNegative = (flag: string, text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new IgxError('E_FLAG', `${flag}: expected a number ≥ 0, received ${JSON.stringify(text)}`);
+  return v;
+};
 
 const whole = (flag: string, text: string | undefined, fallback: number, min: number): number => {
   if (text === undefined) return fallback;
@@ -36,8 +47,9 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     .argument('<image...>', 'image files')
     .option('-m, --model <path>', 'tfjs graph or layers model (default: the embedded MobileNet v1 0.25)')
     .option('-t, --target <target>', 'top, a class index, a label or A-B (default: top)')
+    .addOption(new Option('--output-space <space>', 'logits: F reads the softmax\'s input when the output is a softmax; the curves read the same F (default: what the model outputs)').choices(['probabilities', 'logits']))
     .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)')
-    .option('-b, --baseline <spec>', 'IG baseline, as for explain; repeat to average (default: black)', collect)
+    .option('-b, --baseline <spec>', `IG baseline, as for explain; repeat to average (default: ${EVALUATE_DEFAULT_BASELINES.join(' and ')}, the curves' references)`, collect)
     .option('--seed <n>', 'seed of the random orders and baselines (default: 0)')
     .option('--batch-size <n>', 'images per model call, or auto (default: auto)')
     .addOption(new Option('--preprocess <preset>', "pixels to model input (default: the model's igx.json, else [-1,1])").choices(PRESETS as unknown as string[]))
@@ -49,16 +61,27 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
       '--randomize-layers <k>',
       'model-randomisation sanity check (Adebayo et al. 2018; layers models): shuffle the weights of the top k weighted layers of a copy of the model, recompute IG, report the Spearman rank correlation of |IG| (default: off)',
     )
+    .addOption(
+      new Option('--insertion-start <kind>', `what insertion starts from: blur (RISE's blurred image) or baseline (IG's first baseline) (default: ${DEFAULT_EVALUATE_OPTIONS.insertionStart})`).choices([
+        'blur',
+        'baseline',
+      ]),
+    )
+    .option('--insertion-blur <sigma>', `blur of insertion's start image, pixels (default: ${DEFAULT_EVALUATE_OPTIONS.insertionBlurSigma})`)
+    .option('--rank-blur <sigma>', `Gaussian smoothing of the attribution map before pixels are ranked, pixels; 0 ranks the raw map (default: ${DEFAULT_EVALUATE_OPTIONS.rankBlurSigma})`)
     .option('--json', 'print one JSON line per image on stdout')
     .action(async (images: string[], opts: EvaluateFlags) => {
-      const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, json, ...flags } = opts;
+      const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, insertionStart, insertionBlur, rankBlur, json, ...flags } = opts;
       const options = {
         ...DEFAULT_EVALUATE_OPTIONS,
+        insertionStart: insertionStart ?? DEFAULT_EVALUATE_OPTIONS.insertionStart,
+        insertionBlurSigma: nonNegative('--insertion-blur', insertionBlur, DEFAULT_EVALUATE_OPTIONS.insertionBlurSigma),
+        rankBlurSigma: nonNegative('--rank-blur', rankBlur, DEFAULT_EVALUATE_OPTIONS.rankBlurSigma),
         points: whole('--points', pointsText, DEFAULT_EVALUATE_OPTIONS.points, 1),
         randomOrders: whole('--random-orders', ordersText, DEFAULT_EVALUATE_OPTIONS.randomOrders, 1),
         ...(randomizeText === undefined ? {} : { randomizeLayers: whole('--randomize-layers', randomizeText, 0, 0) }),
       };
-      const session = await openExplainSession(parseExplainFlags(flags));
+      const session = await openExplainSession(parseExplainFlags({ ...flags, baseline: flags.baseline ?? [...EVALUATE_DEFAULT_BASELINES] }));
       try {
         if (options.randomizeLayers !== undefined && session.model.format !== 'layers') {
           throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${session.model.format} model`);
