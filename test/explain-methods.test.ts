@@ -109,8 +109,15 @@ test('--layer: layer IG on the default model, completeness in the layer space, r
   assert.ok(Math.abs(top[0]!.total) >= Math.abs(top[9]!.total));
   const npy = readFileSync(join(out, 'cat.ig.npy'));
   assert.equal(npy.length - (npy.readUInt16LE(8) + 10), 14 * 14 * 128 * 4);
-  // A graph model cannot be cut: one line, exit 2
-  const g = run([...GRAY, '--layer', 'anything']);
-  assert.equal(g.status, 2);
-  assert.match(g.stderr, /--layer needs a tfjs layers model/);
+  // A graph model is cut at a node; a name no node has is one line, exit 2.
+  const g = run([...GRAY, '--layer', 'add_2/add', '--steps', '64']);
+  assert.equal(g.status, 0, g.stderr);
+  const gr = g.read();
+  assert.equal(gr.layer?.name, 'StatefulPartitionedCall/model_1/add_2/add');
+  assert.deepEqual(gr.layer?.shape, [8, 8, 256]);
+  assert.ok((gr.completeness.relativeError ?? 1) <= 0.05, JSON.stringify(gr.completeness));
+  const bad = run([...GRAY, '--layer', 'anything']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--layer anything: no node of .* has that name/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
 });

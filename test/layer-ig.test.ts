@@ -10,6 +10,7 @@ import { isIgxError } from '../src/errors.js';
 import { computePreprocessed, resolvePreprocess } from '../src/image/preprocess.js';
 import { readImage } from '../src/image/read-image.js';
 import { createFileIOHandler } from '../src/model/io-handler.js';
+import { loadModel } from '../src/model/load-model.js';
 import { fixture } from './support/paths.js';
 
 await selectBackend('wasm');
@@ -109,7 +110,9 @@ test('default model (MobileNet v1 0.25) at conv_pw_6_relu on cat.jpg: complete, 
     const input = tf.tensor4d(computePreprocessed(image.pixels, 3, resolvePreprocess('[-1,1]', 3)), [1, 224, 224, 3]);
     const baseline = tf.tensor4d(computePreprocessed(new Float32Array(224 * 224 * 3), 3, resolvePreprocess('[-1,1]', 3)), [1, 224, 224, 3]);
     try {
-      const split = splitLayersModel(model, 'conv_pw_6_relu', { outputSpace: 'logits' });
+      // The logits: the input of the separate softmax layer near the end.
+      const logitsTensor = model.getLayer('act_softmax').inboundNodes[0]?.inputTensors[0];
+      const split = splitLayersModel(model, 'conv_pw_6_relu', { output: logitsTensor });
       assert.equal(split.readsFrom, 'conv_preds');
       const target = { kind: 'index' as const, index: argmax(() => split.tail(split.head(input))) };
       const options = { method: 'gausslegendre' as const, steps: 32, batchSize: 16 };
@@ -166,6 +169,78 @@ test('a functional model with a skip connection: a layer that cuts it splits, on
     assert.ok(r.completeness.relativeError <= 1e-4, JSON.stringify(r.completeness));
     input.dispose();
     baseline.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('layer IG reads logits behind a fused softmax (Dense(activation=softmax)): tail·head gives the linear twin\'s logits, complete', async () => {
+  const model = await loadModel(fixture('models', 'mnist_layers_sequential'));
+  try {
+    // The linear twin that reads the logits shares the Dense layer's weights; it is made once, with the model.
+    const logits = model.buildForward({ outputSpace: 'logits' });
+    assert.equal(logits.space, 'logits');
+    const split = model.splitAt('myConv2', { outputSpace: 'logits' });
+    const before = tf.memory().numTensors;
+    const input = tf.tensor4d(digit, [1, 28, 28, 1]);
+    const baseline = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
+    try {
+      const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync()));
+      const direct = tf.tidy(() => Array.from(logits.forward(input).dataSync()));
+      viaSplit.forEach((v, i) => close(v, direct[i]!, 1e-5));
+      // Logits are not probabilities: they do not sum to 1.
+      assert.ok(Math.abs(sum(direct) - 1) > 0.01, `logits ${direct.join(', ')}`);
+      const index = direct.indexOf(Math.max(...direct));
+      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+      assert.ok(r.completeness.relativeError <= 1e-3, JSON.stringify(r.completeness));
+      close(r.completeness.fx, direct[index]!, 1e-5);
+    } finally {
+      input.dispose();
+      baseline.dispose();
+    }
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('graph model (emotion_64_gray): layer IG at a node; inspect lists cut nodes; a node a skip bypasses, a weight or an unknown name is E_FLAG', async () => {
+  const model = await loadModel(fixture('models', 'emotion_64_gray'));
+  try {
+    const before = tf.memory().numTensors;
+    const usable = model.listSplitLayers();
+    const add1 = 'StatefulPartitionedCall/model_1/add_1/add';
+    assert.ok(usable.includes(add1), usable.join('\n'));
+    // Inside the residual block: the 1×1 conv shortcut bypasses it.
+    const inside = 'StatefulPartitionedCall/model_1/block2_sepconv2_act/Relu';
+    assert.ok(!usable.includes(inside));
+    assert.ok(!usable.some((n) => n.endsWith('_weights') || n === 'input_1'));
+    const flag = (err: unknown): boolean => isIgxError(err) && err.code === 'E_FLAG';
+    assert.throws(() => model.splitAt(inside), flag);
+    assert.throws(() => model.splitAt('StatefulPartitionedCall/model_1/conv2d_1/Conv2D_weights'), flag);
+    assert.throws(() => model.splitAt('no_such_node'), flag);
+    // A unique "/suffix" names the node too.
+    const split = model.splitAt('add_1/add');
+    assert.equal(split.layerName, add1);
+    assert.deepEqual(split.activationShape, [15, 15, 128]);
+    const img = await readImage(fixture('images', 'doberman.png'), { height: 64, width: 64, channels: 1, resize: 'cover' });
+    const input = tf.tensor4d(computePreprocessed(img.pixels, 1, resolvePreprocess('[0,1]', 1)), [1, 64, 64, 1]);
+    const baseline = tf.zeros([1, 64, 64, 1]) as tf.Tensor4D;
+    try {
+      const forward = model.buildForward();
+      const direct = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
+      const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync()));
+      viaSplit.forEach((v, i) => close(v, direct[i]!, 1e-6));
+      const index = direct.indexOf(Math.max(...direct));
+      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+      assert.deepEqual(r.shape, [15, 15, 128]);
+      assert.ok(r.completeness.relativeError <= 0.05, JSON.stringify(r.completeness));
+      close(sum(r.channelTotals), r.completeness.sum, 1e-4);
+    } finally {
+      input.dispose();
+      baseline.dispose();
+    }
     assert.equal(tf.memory().numTensors, before);
   } finally {
     model.dispose();

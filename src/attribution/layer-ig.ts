@@ -1,14 +1,13 @@
 /**
  * Layer Integrated Gradients (Captum's LayerIntegratedGradients; "conductance" summed over a layer's
- * units, Dhamdhere, Sundararajan, Yan 2018): split a layers model at a layer into head (input → the
- * layer's activation) and tail (activation → output), then integrate ∂F(tail(z))/∂z along the straight
+ * units, Dhamdhere, Sundararajan, Yan 2018): split a model at a layer (or graph node) into head (input →
+ * the activation) and tail (activation → output), then integrate ∂F(tail(z))/∂z along the straight
  * line from the baseline's activation z′ = head(x′) to the input's z = head(x). Completeness holds in
  * the activation space: Σ attributions = F(tail(z)) − F(tail(z′)) = F(x) − F(x′).
  *
- * Head and tail run the model's own layers on concrete tensors, node by node (Layer.apply outside a
- * symbolic graph): no layer is re-applied symbolically, so the model is left exactly as it was. The
- * split layer must cut the model: every path from the input to the output passes through it (skip
- * connections around it are an IgxError E_MODEL_OUTPUT).
+ * The model adapters make the split (src/model/layer-split.ts for layers models, GraphAdapter.splitAt
+ * for graph models and SavedModels); the core only calls head and tail. The split must cut the model:
+ * every path from the input to the output passes through it (IgxError E_FLAG otherwise).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients, type AdaptiveOptions } from './integrated-gradients.js';

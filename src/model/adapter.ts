@@ -1,6 +1,7 @@
 /**
  * What load-model needs from a graph or a layers model; the two adapters hide the formats' differences.
  */
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { IgxError } from '../errors.js';
 import type { ModelFormat, OutputSpace } from './types.js';
@@ -29,6 +30,10 @@ export interface ModelAdapter {
    * be had, E_UNSUPPORTED_OP when the output needs ops igx cannot run synchronously.
    */
   adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput;
+  /** Cuts the model at a layer (layers models) or node (graph models) for layer IG; IgxError E_FLAG when it does not cut. */
+  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit;
+  /** The layers or nodes splitAt takes for output `index`. */
+  listSplitPoints(index: number): string[];
   dispose(): void;
 }
 

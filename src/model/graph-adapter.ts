@@ -2,8 +2,9 @@
  * TensorFlow.js graph models (tf.loadGraphModel). F is `model.execute(input, nodeName)`, which records
  * on the gradient tape and takes any node name, so the logits are read at the Softmax node's input.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import { IgxError } from '../errors.js';
 import { countClasses, type AdaptedOutput, type ModelAdapter } from './adapter.js';
 import type { ModelJson } from './model-json.js';
@@ -19,6 +20,9 @@ interface GraphNode {
 
 /** Ops that pass values through with at most a new shape: the walk from an output to its Softmax crosses them. */
 const SHAPE_ONLY_OPS = new Set(['Identity', 'Reshape', 'Squeeze', 'ExpandDims', 'Snapshot', 'EnsureShape']);
+
+/** Nodes that are no activation to attribute to: weights, the input, shape arithmetic. */
+const NOT_ACTIVATION_OPS = new Set(['Const', 'Placeholder', 'PlaceholderWithDefault', 'Shape', 'ShapeN', 'Size', 'Rank', 'NoOp']);
 
 /** Ops tfjs-converter can only run in executeAsync (its model_analysis lists), which igx cannot differentiate. */
 const ASYNC_OPS = new Set([
@@ -186,6 +190,138 @@ export class GraphAdapter implements ModelAdapter {
       readsFrom,
       space,
       run: (input) => model.execute({ [inputName]: input }, readsFrom) as tf.Tensor,
+    };
+  }
+
+  /**
+   * Whether every path from the input to `target` passes through node `cut` (and one does): then
+   * feeding `cut` computes `target` without the input. Data inputs only; weights (Consts) need no feed.
+   */
+  private isCut(cut: string, target: string): boolean {
+    const inputNode = nodeNameOf(this.inputName);
+    if (cut === inputNode || cut === target) return false;
+    const seen = new Set<string>([cut]);
+    const stack = [target];
+    let reachesCut = false;
+    while (stack.length > 0) {
+      const name = stack.pop() as string;
+      if (name === inputNode) return false;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      for (const ref of this.nodes.get(name)?.inputs ?? []) {
+        const dep = nodeNameOf(ref);
+        if (dep === cut) reachesCut = true;
+        else stack.push(dep);
+      }
+    }
+    return reachesCut;
+  }
+
+  /** Nodes computed from the input (its descendants), the candidates for a cut, inputs before their users. */
+  private descendantsOfInput(): string[] {
+    const children = new Map<string, string[]>();
+    for (const [name, node] of this.nodes) {
+      for (const ref of node.inputs) {
+        const dep = nodeNameOf(ref);
+        children.set(dep, [...(children.get(dep) ?? []), name]);
+      }
+    }
+    const found = new Set<string>();
+    const stack = [nodeNameOf(this.inputName)];
+    while (stack.length > 0) {
+      for (const child of children.get(stack.pop() as string) ?? []) {
+        if (!found.has(child)) {
+          found.add(child);
+          stack.push(child);
+        }
+      }
+    }
+    // Kahn's order over those nodes, so a listing reads from the input to the output.
+    const pending = new Map<string, number>();
+    for (const name of found) pending.set(name, (this.nodes.get(name)?.inputs ?? []).filter((r) => found.has(nodeNameOf(r))).length);
+    const ready = [...found].filter((n) => pending.get(n) === 0);
+    const order: string[] = [];
+    while (ready.length > 0) {
+      const name = ready.shift() as string;
+      order.push(name);
+      for (const child of children.get(name) ?? []) {
+        if (!found.has(child)) continue;
+        const left = (pending.get(child) as number) - 1;
+        pending.set(child, left);
+        if (left === 0) ready.push(child);
+      }
+    }
+    return order;
+  }
+
+  /** `target` and the nodes it is only a reshaping of (an attribution there is F's own output). */
+  private reshapingsOf(target: string): Set<string> {
+    const names = new Set<string>([target]);
+    let node = this.nodes.get(target);
+    while (node !== undefined && SHAPE_ONLY_OPS.has(node.op) && node.inputs[0] !== undefined) {
+      const next = nodeNameOf(node.inputs[0]);
+      names.add(next);
+      node = this.nodes.get(next);
+    }
+    return names;
+  }
+
+  /** Node names at which splitAt works for output `index`, from the input on. */
+  listSplitPoints(index: number): string[] {
+    const target = nodeNameOf(this.adaptOutput(index, undefined).readsFrom);
+    const output = this.reshapingsOf(target);
+    return this.descendantsOfInput().filter((name) => {
+      const op = this.nodes.get(name)?.op ?? '';
+      return !NOT_ACTIVATION_OPS.has(op) && !SHAPE_ONLY_OPS.has(op) && !output.has(name) && this.isCut(name, target);
+    });
+  }
+
+  /**
+   * Cuts the graph at node `name` (or the one node whose name ends in "/name") for layer IG: head runs
+   * input → node, tail feeds the node's value and runs on to the output F reads. tfjs's executor takes
+   * any node as a feed and records both on the gradient tape.
+   */
+  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit {
+    const adapted = this.adaptOutput(index, requested);
+    const target = nodeNameOf(adapted.readsFrom);
+    const matches = this.nodes.has(name) ? [name] : [...this.nodes.keys()].filter((n) => n.endsWith(`/${name}`));
+    if (matches.length !== 1) {
+      throw new IgxError(
+        'E_FLAG',
+        matches.length === 0
+          ? `--layer ${name}: no node of ${this.file} has that name; \`igx inspect\` lists the nodes layer IG can cut at`
+          : `--layer ${name}: ${matches.length} nodes end in that name (${matches.slice(0, 3).join(', ')}…); give the full node name`,
+      );
+    }
+    const node = matches[0] as string;
+    const op = this.nodes.get(node)?.op ?? '?';
+    if (NOT_ACTIVATION_OPS.has(op) || !this.descendantsOfInput().includes(node)) {
+      throw new IgxError('E_FLAG', `--layer ${node}: a ${op} node is not an activation computed from the input; pick a later node`);
+    }
+    if (this.reshapingsOf(target).has(node) || !this.isCut(node, target)) {
+      throw new IgxError(
+        'E_FLAG',
+        this.reshapingsOf(target).has(node)
+          ? `--layer ${node}: that is the output F reads; pick an earlier node`
+          : `--layer ${node}: the node does not cut the graph on the way to '${target}' (a path from the input bypasses it, or it lies after the output)`,
+      );
+    }
+    const model = this.model;
+    const inputName = this.inputName;
+    const [, h, w, c] = this.inputShape ?? [];
+    const probe = tf.tidy(() => (model.execute({ [inputName]: tf.zeros([1, h ?? 1, w ?? 1, c ?? 1].slice(0, this.inputShape?.length ?? 4)) }, node) as tf.Tensor).shape);
+    if (probe.length < 2 || probe[0] !== 1) {
+      throw new IgxError('E_FLAG', `--layer ${node}: its value has shape [${probe.join(', ')}], not [batch, …]; pick a node with a batch dimension`);
+    }
+    return {
+      layerName: node,
+      activationShape: probe.slice(1),
+      head: (input) => model.execute({ [inputName]: input }, node) as tf.Tensor,
+      tail: (z) => {
+        const y = model.execute({ [node]: z }, adapted.readsFrom) as tf.Tensor;
+        return tf.reshape(y, [z.shape[0] as number, -1]) as tf.Tensor2D;
+      },
+      readsFrom: adapted.readsFrom,
     };
   }
 

@@ -19,7 +19,7 @@ export interface ModelInspection {
   gradient: { backend: string; isDifferentiable: boolean; error: string | null };
   sidecar: unknown;
   labels: number | null;
-  /** Layers `--layer` can cut at (layers models). */
+  /** Layers (layers models) or nodes (graph models) `--layer` can cut at. */
   layers: string[];
 }
 

@@ -14,27 +14,10 @@ export interface SplitOptions {
   /** Which model output (default: the last). */
   outputIndex?: number;
   /**
-   * 'logits' reads the input of a separate softmax layer (Activation('softmax') or Softmax) found
-   * walking back from the output through Reshape/Flatten/Dropout; default: the output as it is.
+   * The tensor F reads instead of the output: the logits (a separate softmax's input, or the output of a
+   * linear twin of the last layer, which the layers adapter makes); default: the output as it is.
    */
-  outputSpace?: 'logits';
-}
-
-const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Dropout']);
-
-function findLogits(output: SymbolicTensor, file: string): SymbolicTensor {
-  let t = output;
-  for (let guard = 0; guard < 1000; guard += 1) {
-    const layer = t.sourceLayer;
-    const inputs = layer.inboundNodes[t.nodeIndex]?.inputTensors ?? [];
-    const cls = layer.getClassName();
-    const activation = (layer.getConfig() as { activation?: unknown }).activation;
-    if (inputs.length !== 1) break;
-    if (cls === 'Softmax' || (cls === 'Activation' && activation === 'softmax')) return inputs[0] as SymbolicTensor;
-    if (!SHAPE_ONLY.has(cls)) break;
-    t = inputs[0] as SymbolicTensor;
-  }
-  throw new IgxError('E_MODEL_OUTPUT', `${file}: layer IG reads logits only before a separate softmax layer; output '${output.sourceLayer.name}' has none`);
+  output?: SymbolicTensor;
 }
 
 /**
@@ -79,7 +62,7 @@ export function splitLayersModel(model: LayersModel, layerName: string, options:
   const outputIndex = options.outputIndex ?? model.outputs.length - 1;
   const modelOutput = model.outputs[outputIndex];
   if (modelOutput === undefined) throw new IgxError('E_MODEL_OUTPUT', `${file}: no output ${outputIndex}`);
-  const output = options.outputSpace === 'logits' ? findLogits(modelOutput, file) : modelOutput;
+  const output = options.output ?? modelOutput;
   if (split.id === output.id || split.id === modelOutput.id) {
     throw new IgxError('E_FLAG', `--layer ${layerName}: that is the output itself; pick an earlier layer`);
   }

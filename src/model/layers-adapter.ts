@@ -6,7 +6,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { model as makeModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { IgxError } from '../errors.js';
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import { countClasses, type AdaptedOutput, type ModelAdapter } from './adapter.js';
+import { splitLayersModel } from './layer-split.js';
 import type { OutputSpace } from './types.js';
 
 type Layer = SymbolicTensor['sourceLayer'];
@@ -47,6 +49,8 @@ export class LayersAdapter implements ModelAdapter {
   readonly outputNames: string[];
   /** Layers made here (linear twins); disposed with the adapter. */
   private readonly twins: Layer[] = [];
+  /** Softmax layer name → its linear twin's output, so layer IG reuses one twin per layer. */
+  private readonly logitTwins = new Map<string, SymbolicTensor>();
   private disposed = false;
 
   constructor(
@@ -141,13 +145,8 @@ export class LayersAdapter implements ModelAdapter {
       space = 'raw';
     } else if (requested === 'logits') {
       space = 'logits';
-      if (found.isSeparate) {
-        target = found.input;
-        readsFrom = found.input.sourceLayer.name;
-      } else {
-        target = this.makeLinearTwin(found);
-        readsFrom = `${found.layer.name} (without its softmax)`;
-      }
+      target = this.logitsTensor(index);
+      readsFrom = found.isSeparate ? found.input.sourceLayer.name : `${found.layer.name} (without its softmax)`;
     } else {
       space = 'probabilities';
     }
@@ -158,6 +157,39 @@ export class LayersAdapter implements ModelAdapter {
       space,
       run: (input) => sub.apply(input, { training: false }) as tf.Tensor,
     };
+  }
+
+  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit {
+    return splitLayersModel(this.model, name, { outputIndex: index, output: requested === 'logits' ? this.logitsTensor(index) : undefined });
+  }
+
+  listSplitPoints(index: number): string[] {
+    const usable: string[] = [];
+    for (const layer of this.model.layers) {
+      try {
+        splitLayersModel(this.model, layer.name, { outputIndex: index });
+        usable.push(layer.name);
+      } catch {
+        // the input, the output, or a layer that a skip connection bypasses
+      }
+    }
+    return usable;
+  }
+
+  /** The logits of output `index` as a symbolic tensor: a separate softmax's input, or a linear twin's output. */
+  logitsTensor(index: number): SymbolicTensor {
+    const output = this.model.outputs[index] as SymbolicTensor;
+    const found = this.findSoftmax(output);
+    if (found === undefined) {
+      throw new IgxError('E_MODEL_OUTPUT', `${this.file}: --output-space logits needs a softmax at output '${this.outputNames[index]}'; none was found walking back through shape-only layers`);
+    }
+    if (found.isSeparate) return found.input;
+    const key = found.layer.name;
+    const cached = this.logitTwins.get(key);
+    if (cached !== undefined) return cached;
+    const twin = this.makeLinearTwin(found);
+    this.logitTwins.set(key, twin);
+    return twin;
   }
 
   dispose(): void {

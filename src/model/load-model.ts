@@ -13,7 +13,6 @@ import { GraphAdapter } from './graph-adapter.js';
 import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-handler.js';
 import type { LayerSplit } from '../attribution/layer-ig.js';
 import { LayersAdapter } from './layers-adapter.js';
-import { splitLayersModel } from './layer-split.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
 import { readSavedModelFiles, resolveSavedModelDir, SavedModelAdapter, type SavedModelLoadOptions } from './savedmodel/load.js';
@@ -216,29 +215,13 @@ class DiskModel implements LoadedModel {
   }
 
   splitAt(layer: string, choice: OutputChoice = {}): LayerSplit {
-    if (!(this.adapter instanceof LayersAdapter)) {
-      throw new IgxError('E_FLAG', `--layer needs a tfjs layers model; ${this.modelJsonPath} is a ${this.format} model`);
-    }
     const requested = choice.outputSpace ?? this.sidecar?.outputSpace;
     if (requested === 'probabilities') throw new IgxError('E_FLAG', '--layer reads the model output as it is or its logits; --output-space probabilities is not supported with it');
-    return splitLayersModel(this.adapter.model, layer, {
-      outputIndex: this.resolveOutputIndex(choice.output ?? this.sidecar?.output),
-      outputSpace: requested === 'logits' ? 'logits' : undefined,
-    });
+    return this.adapter.splitAt(layer, this.resolveOutputIndex(choice.output ?? this.sidecar?.output), requested);
   }
 
   listSplitLayers(): string[] {
-    if (!(this.adapter instanceof LayersAdapter)) return [];
-    const usable: string[] = [];
-    for (const layer of this.adapter.model.layers) {
-      try {
-        splitLayersModel(this.adapter.model, layer.name, {});
-        usable.push(layer.name);
-      } catch {
-        // the input, the output, or a layer that a skip connection bypasses
-      }
-    }
-    return usable;
+    return this.adapter.listSplitPoints(this.resolveOutputIndex(this.sidecar?.output));
   }
 
   dispose(): void {

@@ -65,11 +65,11 @@ export interface LoadedModel {
   /** Builds (or returns the cached) differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
   buildForward(choice?: OutputChoice): ModelForward;
   /**
-   * Cuts the model at a layer for layer IG, reading the output `choice` picks; layers models only
-   * (E_FLAG otherwise, or when the layer does not cut the model).
+   * Cuts the model at a layer (layers models) or node (graph models, SavedModels) for layer IG, reading
+   * the output `choice` picks; E_FLAG when it does not cut the model.
    */
   splitAt(layer: string, choice?: OutputChoice): LayerSplit;
-  /** Layers at which splitAt works (layers models; empty for graph models and SavedModels). */
+  /** Layers or nodes at which splitAt works, from the input on. */
   listSplitLayers(): string[];
   /** Frees the weights; idempotent. Forwards built from this model must not be called afterwards. */
   dispose(): void;

@@ -2,6 +2,7 @@
  * What loadModel needs to open a SavedModel like a graph model: the converted artifacts as ModelFiles,
  * and the graph adapter wrapped to report format 'savedmodel'.
  */
+import type { LayerSplit } from '../../attribution/layer-ig.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -147,6 +148,14 @@ export class SavedModelAdapter implements ModelAdapter {
 
   adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput {
     return this.graph.adaptOutput(index, requested);
+  }
+
+  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit {
+    return this.graph.splitAt(name, index, requested);
+  }
+
+  listSplitPoints(index: number): string[] {
+    return this.graph.listSplitPoints(index);
   }
 
   dispose(): void {
