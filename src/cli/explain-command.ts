@@ -38,7 +38,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .addOption(new Option('--method <method>', 'quadrature rule along the path (default: gausslegendre)').choices(METHODS as string[]))
     .option('-s, --steps <n>', 'exactly n interpolation points per baseline (default: adaptive from 50)')
     .option('--tolerance <x>', 'adaptive: refine while the relative completeness error exceeds x (default: 0.05)')
-    .option('--max-steps <n>', 'adaptive: at most n points per baseline (default: 400)')
+    .option('--max-steps <n>', 'adaptive: at most n points per baseline (default: 800; --path guided: 2000 gradients)')
     .option('-b, --baseline <spec>', 'black | white | uniform | gaussian[:SIGMA] | blur[:SIGMA] | an image file; repeat to average over baselines (default: black)', collect)
     .option('--baseline-samples <k>', 'draws of each random baseline, uniform and gaussian (default: 1)')
     .option('--seed <n>', 'seed for every random choice (default: 0)')

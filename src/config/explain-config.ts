@@ -255,7 +255,7 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     steps: f.steps,
     tolerance: f.tolerance ?? 0.05,
     // Guided IG's steps are rough on ReLU networks (see guided-ig.ts): its budget counts gradients, not points.
-    maxSteps: f.maxSteps ?? (f.path === 'guided' ? 2000 : 400),
+    maxSteps: f.maxSteps ?? (f.path === 'guided' ? 2000 : 800),
     baselines: f.baseline && f.baseline.length > 0 ? f.baseline : ['black'],
     baselineSamples: f.baselineSamples ?? 1,
     seed: f.seed ?? 0,
