@@ -8,7 +8,7 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { selectBackend } from '../src/engine/backend.js';
-import { computeAuc, computeCurve, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
+import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
 import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
 import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '../src/evaluate/randomization.js';
 import { DEFAULT_EVALUATE_OPTIONS, EVALUATE_DEFAULT_BASELINES, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
@@ -30,6 +30,18 @@ test('AUC, ranks and random orders', () => {
   assert.deepEqual(Array.from(r).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
   assert.deepEqual(Array.from(randomPixelOrder(100, 9)), Array.from(r));
   assert.notDeepEqual(Array.from(randomPixelOrder(100, 10)), Array.from(r));
+  // Patches of 2 on a 3×5 map (edge patches smaller): the patch holding the largest sum comes first, whole.
+  const map = new Array<number>(15).fill(0);
+  map[13] = 5; // row 2, col 3: the patch at rows 2..2, cols 2..3, i.e. pixels 12 and 13
+  map[0] = 1;
+  const ranked = Array.from(rankPixels(map, 3, 5, 1, 0, 2));
+  assert.deepEqual(ranked.slice(0, 2), [12, 13]);
+  assert.deepEqual(ranked.slice(2, 6), [0, 1, 5, 6]);
+  assert.deepEqual([...ranked].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
+  const patches = Array.from(randomPatchOrder(3, 5, 2, 4));
+  assert.deepEqual([...patches].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
+  // Each patch's pixels stay together: the first one listed is a patch's top-left corner.
+  assert.ok([0, 2, 4, 10, 12, 14].includes(patches[0]!));
 });
 
 function close(a: number, b: number, tol = 1e-6): void {

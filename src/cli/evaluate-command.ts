@@ -24,6 +24,7 @@ interface EvaluateFlags {
   insertionStart?: 'baseline' | 'blur';
   insertionBlur?: string;
   rankBlur?: string;
+  patch?: string;
   json?: boolean;
 }
 
@@ -69,14 +70,16 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     )
     .option('--insertion-blur <sigma>', `blur of insertion's start image, pixels (default: ${DEFAULT_EVALUATE_OPTIONS.insertionBlurSigma})`)
     .option('--rank-blur <sigma>', `Gaussian smoothing of the attribution map before pixels are ranked, pixels; 0 ranks the raw map (default: ${DEFAULT_EVALUATE_OPTIONS.rankBlurSigma})`)
+    .option('--patch <px>', `take pixels in square patches of this side, ranked by their summed attribution; random orders shuffle the same patches (default: ${DEFAULT_EVALUATE_OPTIONS.patch}, single pixels)`)
     .option('--json', 'print one JSON line per image on stdout')
     .action(async (images: string[], opts: EvaluateFlags) => {
-      const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, insertionStart, insertionBlur, rankBlur, json, ...flags } = opts;
+      const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, insertionStart, insertionBlur, rankBlur, patch, json, ...flags } = opts;
       const options = {
         ...DEFAULT_EVALUATE_OPTIONS,
         insertionStart: insertionStart ?? DEFAULT_EVALUATE_OPTIONS.insertionStart,
         insertionBlurSigma: nonNegative('--insertion-blur', insertionBlur, DEFAULT_EVALUATE_OPTIONS.insertionBlurSigma),
         rankBlurSigma: nonNegative('--rank-blur', rankBlur, DEFAULT_EVALUATE_OPTIONS.rankBlurSigma),
+        patch: whole('--patch', patch, DEFAULT_EVALUATE_OPTIONS.patch, 1),
         points: whole('--points', pointsText, DEFAULT_EVALUATE_OPTIONS.points, 1),
         randomOrders: whole('--random-orders', ordersText, DEFAULT_EVALUATE_OPTIONS.randomOrders, 1),
         ...(randomizeText === undefined ? {} : { randomizeLayers: whole('--randomize-layers', randomizeText, 0, 0) }),

@@ -34,7 +34,7 @@ export interface CurveOptions {
  * Pixel indices (0..h·w−1) by channel-summed attribution, largest first; ties by index. `blurSigma` > 0
  * smooths the summed map first (a Gaussian of that many pixels), so regions rank rather than speckles.
  */
-export function rankPixels(attributions: ArrayLike<number>, height: number, width: number, channels: number, blurSigma = 0): Int32Array {
+export function rankPixels(attributions: ArrayLike<number>, height: number, width: number, channels: number, blurSigma = 0, patch = 1): Int32Array {
   const n = height * width;
   if (attributions.length !== n * channels) throw new RangeError(`attributions have ${attributions.length} values, expected ${n * channels}`);
   const sums = new Float64Array(n);
@@ -44,8 +44,41 @@ export function rankPixels(attributions: ArrayLike<number>, height: number, widt
     sums[p] = s;
   }
   if (blurSigma > 0) sums.set(blurMap(sums, height, width, blurSigma));
+  if (patch > 1) {
+    const totals = new Float64Array(countPatches(height, width, patch));
+    const across = Math.ceil(width / patch);
+    for (let p = 0; p < n; p += 1) {
+      const q = Math.floor(Math.floor(p / width) / patch) * across + Math.floor((p % width) / patch);
+      totals[q] = (totals[q] as number) + (sums[p] as number);
+    }
+    const patchOrder = Int32Array.from({ length: totals.length }, (_, i) => i).sort((a, b) => (totals[b] as number) - (totals[a] as number) || a - b);
+    return expandPatchOrder(patchOrder, height, width, patch);
+  }
   const order = Int32Array.from({ length: n }, (_, i) => i);
   return order.sort((a, b) => (sums[b] as number) - (sums[a] as number) || a - b);
+}
+
+const countPatches = (height: number, width: number, patch: number): number => Math.ceil(height / patch) * Math.ceil(width / patch);
+
+/** Pixel indices, patch by patch in `patchOrder` (patches of patch×patch pixels, row-major; edge patches are smaller). */
+export function expandPatchOrder(patchOrder: Int32Array, height: number, width: number, patch: number): Int32Array {
+  const across = Math.ceil(width / patch);
+  const order = new Int32Array(height * width);
+  let k = 0;
+  for (const q of patchOrder) {
+    const y0 = Math.floor(q / across) * patch;
+    const x0 = (q % across) * patch;
+    for (let y = y0; y < Math.min(y0 + patch, height); y += 1) {
+      for (let x = x0; x < Math.min(x0 + patch, width); x += 1) order[k++] = y * width + x;
+    }
+  }
+  return order;
+}
+
+/** A seeded random order of the patches, as pixel indices (patch 1: of the pixels). */
+export function randomPatchOrder(height: number, width: number, patch: number, seed: number): Int32Array {
+  const patches = randomPixelOrder(countPatches(height, width, patch), seed);
+  return patch > 1 ? expandPatchOrder(patches, height, width, patch) : patches;
 }
 
 /** A uniformly random order of n pixels from a seeded Fisher–Yates shuffle. */
@@ -120,6 +153,8 @@ export function computeCurve(
 export interface FaithfulnessOptions extends CurveOptions {
   /** Smoothing of the map before ranking, in pixels (see rankPixels). */
   rankBlurSigma: number;
+  /** Pixels are taken in square patches of this side, ranked by their summed attribution (1: single pixels). */
+  patch: number;
   /** Random orders averaged for the comparison. */
   randomOrders: number;
   seed: number;
@@ -157,9 +192,10 @@ export function evaluateFaithfulness(
   options: FaithfulnessOptions,
 ): Faithfulness {
   const [h, w, c] = shape;
-  const order = rankPixels(attributions, h, w, c, options.rankBlurSigma);
-  const inverted = Int32Array.from(order).reverse();
-  const randoms = Array.from({ length: options.randomOrders }, (_, i) => randomPixelOrder(h * w, options.seed + i));
+  const order = rankPixels(attributions, h, w, c, options.rankBlurSigma, options.patch);
+  // Least important first, patch by patch as well.
+  const inverted = options.patch > 1 ? rankPixels(Array.from(attributions, (v) => -v), h, w, c, options.rankBlurSigma, options.patch) : Int32Array.from(order).reverse();
+  const randoms = Array.from({ length: options.randomOrders }, (_, i) => randomPatchOrder(h, w, options.patch, options.seed + i));
   const both = (kind: CurveKind, reference: Float32Array) => ({
     attribution: computeCurve(forward, input, reference, shape, target, order, kind, options),
     random: meanCurve(randoms.map((r) => computeCurve(forward, input, reference, shape, target, r, kind, options))),

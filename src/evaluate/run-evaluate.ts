@@ -37,6 +37,8 @@ export interface EvaluateOptions {
    * the raw map. IG's raw maps are speckled; a few pixels of smoothing ranks regions, as people read them.
    */
   rankBlurSigma: number;
+  /** Side of the square patches pixels are taken in (1: single pixels). */
+  patch: number;
   /** Where under --out the file goes, without extension (default: the image's base name). */
   outputStem?: string;
   /**
@@ -54,7 +56,7 @@ export interface EvaluateOptions {
  */
 export const EVALUATE_DEFAULT_BASELINES = ['black', 'blur'] as const;
 
-export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = { points: 50, randomOrders: 3, insertionStart: 'blur', insertionBlurSigma: 10, rankBlurSigma: 0 };
+export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = { points: 50, randomOrders: 3, insertionStart: 'blur', insertionBlurSigma: 10, rankBlurSigma: 0, patch: 1 };
 
 export interface Evaluation {
   schemaVersion: number;
@@ -68,6 +70,7 @@ export interface Evaluation {
   randomOrders: number;
   /** Gaussian smoothing (pixels) of the summed map before ranking; 0: the raw map. */
   rankBlurSigma: number;
+  patch: number;
   deletion: { reference: 'black'; attribution: Curve; random: Curve; inverted: Curve };
   insertion: { reference: string; attribution: Curve; random: Curve; inverted: Curve };
   /** random − attribution deletion AUC, and attribution − random insertion AUC: > 0 beats chance. */
@@ -182,6 +185,7 @@ export async function evaluateImage(
     batchSize: session.batchSize,
     randomOrders: options.randomOrders,
     rankBlurSigma: options.rankBlurSigma,
+    patch: options.patch,
     seed: config.seed,
     deletionReference: black,
     insertionReference,
@@ -199,6 +203,7 @@ export async function evaluateImage(
     points: options.points,
     randomOrders: options.randomOrders,
     rankBlurSigma: options.rankBlurSigma,
+    patch: options.patch,
     deletion: { reference: 'black', ...f.deletion },
     insertion: { reference: options.insertionStart === 'blur' ? `blur:${options.insertionBlurSigma}` : `baseline:${config.baselines[0] ?? 'black'}`, ...f.insertion },
     deletionGain: f.deletionGain,
