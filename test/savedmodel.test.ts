@@ -24,7 +24,7 @@ import { readSavedModelFiles } from '../src/model/savedmodel/load.js';
 import type { LoadedModel } from '../src/model/types.js';
 import { fixture } from './support/paths.js';
 import { NESTED_BIAS, NESTED_KERNEL, writeBatchNormModel, writeNestedModel } from './support/savedmodel-synthetic.js';
-import { TF1_BIAS, TF1_KERNEL, writeKerasCondModel, writeUint8ImageModel } from './support/savedmodel-tf1.js';
+import { TF1_BIAS, TF1_KERNEL, writeKerasCondModel, writeSignaturelessModel, writeUint8ImageModel } from './support/savedmodel-tf1.js';
 
 const SM = (name: string): string => fixture('savedmodels', name);
 
@@ -601,6 +601,13 @@ describe('loadModel on SavedModels', () => {
     assert.equal(model.format, 'savedmodel');
     model.dispose();
     await rejectsWith(loadModel(SM('lenet_tf1'), { signature: 'nope' }), 'E_MODEL_SIGNATURE');
+  });
+
+  it('a SavedModel with no signatures says it has nothing to run and how to re-export it', async () => {
+    const dir = join(tmp, 'no-signatures');
+    await writeSignaturelessModel(dir);
+    await rejectsWith(loadModel(dir), 'E_MODEL_SIGNATURE');
+    await assert.rejects(convertSavedModel(dir), /has no signatures, so there is no function to run; re-export it/);
   });
 
   it('a multi-input signature needs --input, which keeps the outputs that input suffices for', async () => {

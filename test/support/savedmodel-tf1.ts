@@ -147,3 +147,11 @@ export async function writeUint8ImageModel(dir: string): Promise<void> {
     serving_default: signature({ images: { name: 'images:0', dtype: DT_UINT8, dims: [-1, 2, 2, 3] } }, { probs: { name: 'dense/Softmax:0', dtype: DT_FLOAT, dims: [-1, 2] } }),
   });
 }
+
+/**
+ * What tf.saved_model.save writes for a module whose __call__ is no tf.function: variables, and no
+ * signature to run.
+ */
+export async function writeSignaturelessModel(dir: string): Promise<void> {
+  await write(dir, dense('x'), {});
+}

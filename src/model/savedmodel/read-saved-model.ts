@@ -186,6 +186,13 @@ export function selectSignature(mg: MetaGraphDefMsg, name: string | undefined, f
   const names = signatureNames(mg);
   const chosen = name ?? (names.includes(DEFAULT_SIGNATURE) || names.length !== 1 ? DEFAULT_SIGNATURE : names[0]);
   const def = chosen === undefined || chosen === INIT_OP_SIGNATURE ? undefined : mg.signatureDef[chosen];
+  if (names.length === 0) {
+    // tf.saved_model.save of a module whose __call__ is no tf.function keeps only variables.
+    throw new IgxError(
+      'E_MODEL_SIGNATURE',
+      `${file}: the SavedModel has no signatures, so there is no function to run; re-export it with one (tf.saved_model.save(module, dir, signatures=...), a @tf.function __call__, or Keras's model.export(dir))`,
+    );
+  }
   if (def === undefined || chosen === undefined) {
     throw new IgxError(
       'E_MODEL_SIGNATURE',
