@@ -23,7 +23,7 @@ import { TFJS_OPS } from '../src/model/savedmodel/tfjs-ops.js';
 import { readSavedModelFiles } from '../src/model/savedmodel/load.js';
 import type { LoadedModel } from '../src/model/types.js';
 import { fixture } from './support/paths.js';
-import { NESTED_BIAS, NESTED_KERNEL, writeBatchNormModel, writeNestedModel } from './support/savedmodel-synthetic.js';
+import { NESTED_BIAS, NESTED_KERNEL, writeBatchNormModel, writeNestedModel, writeTf2IfModel } from './support/savedmodel-synthetic.js';
 import { TF1_BIAS, TF1_KERNEL, writeKerasCondModel, writeSignaturelessModel, writeUint8ImageModel } from './support/savedmodel-tf1.js';
 
 const SM = (name: string): string => fixture('savedmodels', name);
@@ -413,6 +413,28 @@ describe('TF1 control flow: tf.cond on keras_learning_phase (synthetic Keras 2 i
     x.dispose();
     model.dispose();
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('TF2 control flow: If/StatelessIf on a constant cond (synthetic tf.function)', () => {
+  it('inlines the branch the cond takes (then: x·0.5, else: x·2), leaving no If; a fed cond stays If and is E_UNSUPPORTED_OP', async () => {
+    for (const [cond, op, factor] of [
+      [true, 'StatelessIf', 0.5],
+      [false, 'StatelessIf', 2],
+      [true, 'If', 0.5],
+    ] as const) {
+      const dir = join(tmp, `tf2-if-${op}-${cond}`);
+      await writeTf2IfModel(dir, cond, op);
+      const result = await convertSavedModel(dir);
+      assert.equal(result.opCounts[op], undefined);
+      assert.equal(result.opCounts.Mul, 1);
+      const model = await loadGraphModel(tf.io.fromMemory(result.artifacts));
+      assert.deepEqual(run(model, { x: tf.tensor2d([1, -2, 4], [1, 3]) })[0]?.values, [1 * factor, -2 * factor, 4 * factor]);
+      model.dispose();
+    }
+    const fed = join(tmp, 'tf2-if-fed');
+    await writeTf2IfModel(fed, 'input');
+    await assert.rejects(convertSavedModel(fed), (err: unknown) => isIgxError(err) && err.code === 'E_UNSUPPORTED_OP' && /StatelessIf/.test(err.message));
   });
 });
 

@@ -437,3 +437,62 @@ export async function writeBatchNormModel(dir: string, gamma: number[], beta: nu
   await writeFile(join(dir, 'saved_model.pb'), SM.encode(SM.fromObject({ savedModelSchemaVersion: 1, metaGraphs: [metaGraph] })).finish());
   await writeTensorBundle(join(dir, 'variables', 'variables'), []);
 }
+
+/**
+ * TF2's functional tf.cond, as a tf.function traces it: an If (or StatelessIf) in the serving function
+ * with then_branch x·0.5 and else_branch x·2. cond: a bool Const, or 'input' to feed it from a second
+ * signature input (then the If stays). x [-1, 3] → y [-1, 3].
+ */
+export async function writeTf2IfModel(dir: string, cond: boolean | 'input', op: 'If' | 'StatelessIf' = 'StatelessIf'): Promise<void> {
+  const DT_BOOL = 10;
+  await mkdir(join(dir, 'variables'), { recursive: true });
+  const branch = (name: string, factor: number): Attr =>
+    fn(name, [['x', DT_FLOAT]], [['y', DT_FLOAT]], [constNode('k', [], [factor]), node('mul', 'Mul', ['x', 'k:output:0'], { T: type(DT_FLOAT) })], { y: 'mul:z:0' });
+  const condNodes =
+    cond === 'input' ? [] : [node('pred', 'Const', [], { dtype: type(DT_BOOL), value: { tensor: { dtype: DT_BOOL, tensorShape: {}, boolVal: [cond] } } })];
+  const inputs: [string, number][] = cond === 'input' ? [['x', DT_FLOAT], ['c', DT_BOOL]] : [['x', DT_FLOAT]];
+  const body = fn(
+    '__inference_serve_7',
+    inputs,
+    [['identity', DT_FLOAT]],
+    [
+      ...condNodes,
+      node('cond', op, [cond === 'input' ? 'c' : 'pred:output:0', 'x'], {
+        Tcond: type(DT_BOOL),
+        Tin: types([DT_FLOAT]),
+        Tout: types([DT_FLOAT]),
+        then_branch: func('cond_true_3'),
+        else_branch: func('cond_false_4'),
+      }),
+      node('Identity', 'Identity', ['cond:output:0'], { T: type(DT_FLOAT) }),
+    ],
+    { identity: 'Identity:output:0' },
+  );
+  const placeholders = [node('serving_default_x', 'Placeholder', [], { dtype: type(DT_FLOAT), shape: shape([-1, 3]) })];
+  if (cond === 'input') placeholders.push(node('serving_default_c', 'Placeholder', [], { dtype: type(DT_BOOL), shape: shape([]) }));
+  const spec = (name: string, dtype: number, dims: number[]): Attr => ({ name, dtype, tensorShape: { dim: dims.map((size) => ({ size })) } });
+  const metaGraph = {
+    metaInfoDef: { tags: ['serve'], tensorflowVersion: '2.12.0', strippedOpList: { op: TOP_OPS } },
+    graphDef: {
+      node: [
+        ...placeholders,
+        node('PartitionedCall', 'PartitionedCall', placeholders.map((p) => p.name as string), {
+          Tin: types(inputs.map(([, t]) => t)),
+          Tout: types([DT_FLOAT]),
+          f: func('__inference_serve_7'),
+        }),
+      ],
+      library: { function: [body, branch('cond_true_3', 0.5), branch('cond_false_4', 2)] },
+    },
+    signatureDef: {
+      serving_default: {
+        inputs: { x: spec('serving_default_x:0', DT_FLOAT, [-1, 3]), ...(cond === 'input' ? { c: spec('serving_default_c:0', DT_BOOL, []) } : {}) },
+        outputs: { y: spec('PartitionedCall:0', DT_FLOAT, [-1, 3]) },
+        methodName: 'tensorflow/serving/predict',
+      },
+    },
+  };
+  const SM = protoType('SavedModel');
+  await writeFile(join(dir, 'saved_model.pb'), SM.encode(SM.fromObject({ savedModelSchemaVersion: 1, metaGraphs: [metaGraph] })).finish());
+  await writeTensorBundle(join(dir, 'variables', 'variables'), []);
+}

@@ -8,7 +8,8 @@
  *   training ops drop out; Identity-like nodes are bypassed;
  * - TF1 conds whose predicate is a constant (Keras's keras_learning_phase, a PlaceholderWithDefault
  *   of false) are folded: a Switch passes its taken output through, a Merge its one live input, so the
- *   graph has no control flow for tfjs's async executor;
+ *   graph has no control flow for tfjs's async executor; TF2's If/StatelessIf on a constant cond is
+ *   inlined as a call to the branch it takes;
  * - the signature's inputs become Placeholders named by their keys, its outputs Identity nodes named by
  *   theirs (the names tfjs's GraphModel shows).
  * The walk uses explicit work lists (no recursion per node), so graphs thousands of nodes deep are fine.
@@ -82,6 +83,8 @@ export interface BuildOptions {
 }
 
 const CALL_OPS = new Set(['StatefulPartitionedCall', 'PartitionedCall']);
+/** TF2's functional tf.cond: inlined as a call to the branch its constant cond takes. */
+const IF_OPS = new Set(['If', 'StatelessIf']);
 /** Forward as their (first or i-th) input: no value change. */
 const PASS_THROUGH_OPS = new Set(['Identity', 'Snapshot', 'CheckNumerics', 'EnsureShape']);
 const MAX_CALL_DEPTH = 64;
@@ -255,15 +258,25 @@ class GraphBuilder {
     this.opCounts.set(op, (this.opCounts.get(op) ?? 0) + 1);
   }
 
-  private isCall(node: NodeDefMsg): boolean {
-    return CALL_OPS.has(node.op) || this.library.has(node.op);
+  private isCall(scope: Scope, node: NodeDefMsg): boolean {
+    return CALL_OPS.has(node.op) || this.library.has(node.op) || (IF_OPS.has(node.op) && this.ifBranch(scope, node) !== undefined);
+  }
+
+  /** An If/StatelessIf whose cond is a constant: the branch function it calls (then_branch or else_branch). */
+  private ifBranch(scope: Scope, node: NodeDefMsg): { name: string; attr: Record<string, AttrValueMsg> } | undefined {
+    const cond = dataInputs(node)[0];
+    const value = cond === undefined ? undefined : this.constantPredicate(scope, cond);
+    if (value === undefined) return undefined;
+    const f = (value ? node.attr.then_branch : node.attr.else_branch)?.func;
+    return f?.name ? { name: f.name, attr: f.attr ?? {} } : undefined;
   }
 
   private childScope(scope: Scope, node: NodeDefMsg): Scope {
     const existing = scope.children.get(node.name);
     if (existing !== undefined) return existing;
+    const branch = IF_OPS.has(node.op) ? this.ifBranch(scope, node) : undefined;
     const partitioned = CALL_OPS.has(node.op);
-    const fname = partitioned ? node.attr.f?.func?.name : node.op;
+    const fname = branch?.name ?? (partitioned ? node.attr.f?.func?.name : node.op);
     const fn = fname === undefined ? undefined : this.library.get(fname);
     if (fn === undefined || fn.signature === null) {
       this.fail(`node '${node.name}' in ${scope.where} calls function '${fname ?? '(none)'}', which the graph's function library lacks`);
@@ -272,7 +285,8 @@ class GraphBuilder {
       this.fail(`function calls nest deeper than ${MAX_CALL_DEPTH} levels at node '${node.name}' (recursive functions are not supported)`);
     }
     const signature = fn.signature;
-    const inputs = dataInputs(node);
+    // An If's first input is its cond; the rest are the branch's arguments.
+    const inputs = branch === undefined ? dataInputs(node) : dataInputs(node).slice(1);
     if (inputs.length !== signature.inputArg.length) {
       this.fail(`node '${node.name}' passes ${inputs.length} inputs to function '${fname}', which takes ${signature.inputArg.length}`);
     }
@@ -288,7 +302,7 @@ class GraphBuilder {
       parent: scope,
       callInputs: inputs,
       argIndex: new Map(signature.inputArg.map((a, i) => [a.name, i])),
-      attrSubst: partitioned ? (node.attr.f?.func?.attr ?? {}) : node.attr,
+      attrSubst: branch?.attr ?? (partitioned ? (node.attr.f?.func?.attr ?? {}) : node.attr),
       children: new Map(),
       emitted: new Map(),
       depth: scope.depth + 1,
@@ -323,7 +337,7 @@ class GraphBuilder {
 
   /** Flat output index of a function-body reference "node:arg:i". */
   private outputOffset(scope: Scope, node: NodeDefMsg, argName: string): number {
-    const fn = CALL_OPS.has(node.op) ? undefined : this.library.get(node.op);
+    const fn = CALL_OPS.has(node.op) || IF_OPS.has(node.op) ? undefined : this.library.get(node.op);
     if (fn?.signature != null) {
       const i = fn.signature.outputArg.findIndex((a) => a.name === argName);
       if (i < 0) this.fail(`a reference to output '${argName}' of '${node.name}' in ${scope.where}, which function '${node.op}' lacks`);
@@ -379,7 +393,7 @@ class GraphBuilder {
         const fed = this.feeds.get(`${node.name}:${index}`);
         if (fed !== undefined) return { kind: 'tensor', ref: fed };
       }
-      if (this.isCall(node)) {
+      if (this.isCall(scope, node)) {
         const child = this.childScope(scope, node);
         const fn = child.fn as FunctionDefMsg;
         const outArg = fn.signature?.outputArg[index];
