@@ -15,6 +15,7 @@ import { computePreprocessed, resolvePreprocess } from '../src/image/preprocess.
 import { readImage } from '../src/image/read-image.js';
 import { createRng } from '../src/image/rng.js';
 import { loadModel } from '../src/model/load-model.js';
+import type { LoadedModel } from '../src/model/types.js';
 import { fixture } from './support/paths.js';
 
 await selectBackend('wasm');
@@ -174,17 +175,22 @@ test('guided IG: linear F gives w⊙(x − x′); on F = x₀x₁ + 0.1x₀ unbo
   assert.equal(tf.memory().numTensors, before);
 });
 
+/** emotion_64_gray on doberman.png ([0,1]): its forward, the input, a black baseline and the top class. */
+async function prepareDoberman(model: LoadedModel): Promise<{ forward: ForwardFn; x: tf.Tensor4D; black: tf.Tensor4D; target: Target }> {
+  const forward = model.buildForward().forward;
+  const [h, w, c] = model.inputShape;
+  const img = await readImage(fixture('images', 'doberman.png'), { height: h, width: w, channels: c as 1, resize: 'cover' });
+  const x = tf.tensor4d(computePreprocessed(img.pixels, c, resolvePreprocess('[0,1]', c)), [1, h, w, c]);
+  const black = tf.zeros([1, h, w, c]) as tf.Tensor4D;
+  const scores = tf.tidy(() => Array.from(forward(x).dataSync()));
+  return { forward, x, black, target: { kind: 'index', index: scores.indexOf(Math.max(...scores)) } };
+}
+
 test('blur IG on a real model (emotion_64_gray) keeps completeness against F(x) − F(blur(x, σmax))', async () => {
   const model = await loadModel(fixture('models', 'emotion_64_gray'));
   try {
-    const forward = model.buildForward().forward;
-    const [h, w, c] = model.inputShape;
-    const img = await readImage(fixture('images', 'doberman.png'), { height: h, width: w, channels: c as 1, resize: 'cover' });
-    const x = tf.tensor4d(computePreprocessed(img.pixels, c, resolvePreprocess('[0,1]', c)), [1, h, w, c]);
-    const black = tf.zeros([1, h, w, c]) as tf.Tensor4D;
+    const { forward, x, black, target } = await prepareDoberman(model);
     const before = tf.memory().numTensors;
-    const scores = tf.tidy(() => Array.from(forward(x).dataSync()));
-    const target: Target = { kind: 'index', index: scores.indexOf(Math.max(...scores)) };
     const blur = await computeBlurIG(forward, x, target, { maxSigma: 16, steps: 64, batchSize: 16 });
     blur.attributions.dispose();
     assert.ok(!blur.completeness.isDeltaNegligible);
@@ -219,14 +225,8 @@ test('guided IG on a smooth non-separable F = sigmoid(4 w·x): completeness erro
 test('guided IG on a ReLU network (emotion_64_gray): the trapezoid beats PAIR\'s left sum, and halving the worst steps reaches completeness', async (ctx) => {
   const model = await loadModel(fixture('models', 'emotion_64_gray'));
   try {
-    const forward = model.buildForward().forward;
-    const [h, w, c] = model.inputShape;
-    const img = await readImage(fixture('images', 'doberman.png'), { height: h, width: w, channels: c as 1, resize: 'cover' });
-    const x = tf.tensor4d(computePreprocessed(img.pixels, c, resolvePreprocess('[0,1]', c)), [1, h, w, c]);
-    const black = tf.zeros([1, h, w, c]) as tf.Tensor4D;
+    const { forward, x, black, target } = await prepareDoberman(model);
     const before = tf.memory().numTensors;
-    const scores = tf.tidy(() => Array.from(forward(x).dataSync()));
-    const target: Target = { kind: 'index', index: scores.indexOf(Math.max(...scores)) };
     const walk = { steps: 50, fraction: 0.25, maxDist: 0.02 };
     const left = await computeGuidedIG(forward, x, black, target, { ...walk, rule: 'left' });
     const trapezoid = await computeGuidedIG(forward, x, black, target, walk);
