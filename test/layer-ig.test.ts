@@ -246,3 +246,20 @@ test('graph model (emotion_64_gray): layer IG at a node; inspect lists cut nodes
     model.dispose();
   }
 });
+
+test('a rank-3 input model (lenet, [b, 28, 28]) is cut through loadModel: its head takes the [b, h, w, 1] images explain feeds', async () => {
+  const model = await loadModel(fixture('models', 'lenet_layers_multi_output'));
+  try {
+    const split = model.splitAt('conv_2');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d(digit, [1, 28, 28, 1]);
+    const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(x)).dataSync()));
+    const direct = tf.tidy(() => Array.from(model.buildForward().forward(x).dataSync()));
+    viaSplit.forEach((v, i) => close(v, direct[i]!, 1e-6));
+    assert.ok(Math.abs(sum(direct) - 1) < 1e-4, 'the softmax output');
+    x.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});

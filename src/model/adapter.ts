@@ -30,8 +30,12 @@ export interface ModelAdapter {
    * be had, E_UNSUPPORTED_OP when the output needs ops igx cannot run synchronously.
    */
   adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput;
-  /** Cuts the model at a layer (layers models) or node (graph models) for layer IG; IgxError E_FLAG when it does not cut. */
-  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit;
+  /**
+   * Cuts the model at a layer (layers models) or node (graph models) for layer IG; IgxError E_FLAG when
+   * it does not cut. `exampleShape`: one example as the model takes it, batch dim included (open
+   * dimensions resolved), for adapters that must run the head once to learn the activation's shape.
+   */
+  splitAt(name: string, index: number, requested: OutputSpace | undefined, exampleShape: number[]): LayerSplit;
   /** The layers or nodes splitAt takes for output `index`. */
   listSplitPoints(index: number): string[];
   dispose(): void;

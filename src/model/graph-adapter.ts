@@ -281,7 +281,7 @@ export class GraphAdapter implements ModelAdapter {
    * input → node, tail feeds the node's value and runs on to the output F reads. tfjs's executor takes
    * any node as a feed and records both on the gradient tape.
    */
-  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit {
+  splitAt(name: string, index: number, requested: OutputSpace | undefined, exampleShape: number[]): LayerSplit {
     const adapted = this.adaptOutput(index, requested);
     const target = nodeNameOf(adapted.readsFrom);
     const matches = this.nodes.has(name) ? [name] : [...this.nodes.keys()].filter((n) => n.endsWith(`/${name}`));
@@ -308,8 +308,7 @@ export class GraphAdapter implements ModelAdapter {
     }
     const model = this.model;
     const inputName = this.inputName;
-    const [, h, w, c] = this.inputShape ?? [];
-    const probe = tf.tidy(() => (model.execute({ [inputName]: tf.zeros([1, h ?? 1, w ?? 1, c ?? 1].slice(0, this.inputShape?.length ?? 4)) }, node) as tf.Tensor).shape);
+    const probe = tf.tidy(() => (model.execute({ [inputName]: tf.zeros(exampleShape) }, node) as tf.Tensor).shape);
     if (probe.length < 2 || probe[0] !== 1) {
       throw new IgxError('E_FLAG', `--layer ${node}: its value has shape [${probe.join(', ')}], not [batch, …]; pick a node with a batch dimension`);
     }

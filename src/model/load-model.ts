@@ -217,7 +217,10 @@ class DiskModel implements LoadedModel {
   splitAt(layer: string, choice: OutputChoice = {}): LayerSplit {
     const requested = choice.outputSpace ?? this.sidecar?.outputSpace;
     if (requested === 'probabilities') throw new IgxError('E_FLAG', '--layer reads the model output as it is or its logits; --output-space probabilities is not supported with it');
-    return this.adapter.splitAt(layer, this.resolveOutputIndex(choice.output ?? this.sidecar?.output), requested);
+    const [h, w, c] = this.inputShape;
+    const split = this.adapter.splitAt(layer, this.resolveOutputIndex(choice.output ?? this.sidecar?.output), requested, this.inputRank === 3 ? [1, h, w] : [1, h, w, c]);
+    // Layer IG feeds [b, h, w, c] images, as the forward does; a rank-3 model takes [b, h, w].
+    return this.inputRank === 3 ? { ...split, head: (x) => split.head(tf.reshape(x, [x.shape[0] as number, h, w])) } : split;
   }
 
   listSplitLayers(): string[] {

@@ -150,8 +150,8 @@ export class SavedModelAdapter implements ModelAdapter {
     return this.graph.adaptOutput(index, requested);
   }
 
-  splitAt(name: string, index: number, requested: OutputSpace | undefined): LayerSplit {
-    return this.graph.splitAt(name, index, requested);
+  splitAt(name: string, index: number, requested: OutputSpace | undefined, exampleShape: number[]): LayerSplit {
+    return this.graph.splitAt(name, index, requested, exampleShape);
   }
 
   listSplitPoints(index: number): string[] {
