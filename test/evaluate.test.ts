@@ -11,7 +11,7 @@ import { selectBackend } from '../src/engine/backend.js';
 import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
 import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
 import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '../src/evaluate/randomization.js';
-import { DEFAULT_EVALUATE_OPTIONS, EVALUATE_DEFAULT_BASELINES, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
+import { DEFAULT_EVALUATE_OPTIONS, buildEvaluateBaselines, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
 import { isIgxError } from '../src/errors.js';
 import { createFileIOHandler } from '../src/model/io-handler.js';
 import { closeExplainSession, openExplainSession } from '../src/explain.js';
@@ -69,7 +69,7 @@ test('curves on a linear F = Σ wᵢxᵢ: each point is the input with the first
 
 test('igx evaluate on the default model: IG beats a random order on fixture photos, the inverted order does worse', async () => {
   const out = mkdtempSync(join(tmpdir(), 'igx-evaluate-'));
-  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out, steps: '32', baseline: [...EVALUATE_DEFAULT_BASELINES] }));
+  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out, steps: '32', baseline: buildEvaluateBaselines(DEFAULT_EVALUATE_OPTIONS) }));
   try {
     const before = tf.memory().numTensors;
     for (const photo of ['cat.jpg', 'elephant.jpg', 'black_swan.jpg', 'dog.jpg', 'tabby_cat_224.jpg', 'doberman.png']) {
@@ -103,7 +103,7 @@ test('the evaluate command writes a file per image and prints AUCs; a bad --poin
   assert.equal(typeof line.deletionAuc, 'number');
   const saved = JSON.parse(readFileSync(join(out, 'dog.evaluate.json'), 'utf8')) as Evaluation;
   // Without -b, IG averages over the curves' references: black and the blurred image.
-  assert.deepEqual(saved.attribution.baselines, ['black', 'blur']);
+  assert.deepEqual(saved.attribution.baselines, ['black', 'blur:10']);
   assert.equal(saved.insertion.reference, 'blur:10');
   assert.equal(await main(['node', 'igx', 'evaluate', fixture('images', 'dog.jpg'), '--points', 'x'], io), 2);
   // The insertion start and the rank smoothing are flags; a bad value is exit 2 naming the flag.

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { input as symbolicInput, layers, loadLayersModel, model as functionalModel, type LayersModel, type SymbolicTensor } from '@tensorflow/tfjs-layers';
@@ -259,6 +262,46 @@ test('a rank-3 input model (lenet, [b, 28, 28]) is cut through loadModel: its he
     assert.ok(Math.abs(sum(direct) - 1) < 1e-4, 'the softmax output');
     x.dispose();
     assert.equal(tf.memory().numTensors, before);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('graph model: a node with several outputs (Split) whose second output is used is no cut: not listed, E_FLAG', async () => {
+  // lenet_graph with MyConv2D_1 → Split(axis 3) → ConcatV2(sp:1, sp:0) → the first max-pool.
+  const dir = mkdtempSync(join(tmpdir(), 'igx-split-'));
+  const src = fixture('models', 'lenet_graph');
+  const json = JSON.parse(readFileSync(join(src, 'model.json'), 'utf8')) as {
+    modelTopology: { node: { name: string; op: string; input?: string[]; attr?: Record<string, unknown> }[] };
+    weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+  };
+  const nodes = json.modelTopology.node;
+  const pool = nodes.find((n) => n.input?.[0] === 'MyConv2D_1' && n.op === 'MaxPool');
+  assert.ok(pool !== undefined);
+  pool.input = ['cc', ...(pool.input ?? []).slice(1)];
+  nodes.push(
+    { name: 'ax', op: 'Const', attr: { dtype: { type: 3 }, value: { tensor: { dtype: 3, tensorShape: {} } } } },
+    { name: 'sp', op: 'Split', input: ['ax', 'MyConv2D_1'], attr: { T: { type: 1 }, num_split: { i: '2' } } },
+    { name: 'cc', op: 'ConcatV2', input: ['sp:1', 'sp', 'ax'], attr: { T: { type: 1 }, N: { i: '2' }, Tidx: { type: 3 } } },
+  );
+  const group = json.weightsManifest[0]!;
+  group.weights.push({ name: 'ax', shape: [], dtype: 'int32' });
+  const shard = group.paths[0]!;
+  writeFileSync(join(dir, shard), Buffer.concat([readFileSync(join(src, shard)), Buffer.from(new Int32Array([3]).buffer)]));
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  const model = await loadModel(dir);
+  try {
+    const usable = model.listSplitLayers();
+    assert.ok(usable.includes('cc') && usable.includes('MyConv2D_2'), usable.join(', '));
+    assert.ok(!usable.includes('sp'), 'Split feeds the output through sp:1 too');
+    assert.throws(() => model.splitAt('sp'), (err: unknown) => isIgxError(err) && err.code === 'E_FLAG');
+    // The concatenation after it is a cut, and head·tail is the model.
+    const split = model.splitAt('cc');
+    const x = tf.tensor4d(digit, [1, 28, 28, 1]);
+    const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(x)).dataSync()));
+    const direct = tf.tidy(() => Array.from(model.buildForward().forward(x).dataSync()));
+    viaSplit.forEach((v, i) => close(v, direct[i]!, 1e-6));
+    x.dispose();
   } finally {
     model.dispose();
   }

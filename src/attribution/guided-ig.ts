@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { computeCompleteness, computeScores, computeTargetScores, type Completeness } from './integrated-gradients.js';
+import { computeCompleteness, computeScores, computeTargetScores, NEGLIGIBLE_DELTA, type Completeness } from './integrated-gradients.js';
 import type { ForwardFn, Target } from './types.js';
 
 /**
@@ -75,7 +75,7 @@ export async function computeGuidedIG(
 ): Promise<GuidedIGResult> {
   const { steps, fraction, maxDist } = options;
   const rule = options.rule ?? GUIDED_IG_DEFAULTS.rule;
-  const adaptive = rule === 'trapezoid' ? options.adaptive : undefined;
+  const requested = rule === 'trapezoid' ? options.adaptive : undefined;
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a whole number ≥ 1, got ${steps}`);
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${fraction}`);
   if (!(maxDist >= 0 && maxDist <= 1)) throw new RangeError(`maxDist must be in [0, 1], got ${maxDist}`);
@@ -94,6 +94,8 @@ export async function computeGuidedIG(
   }
   const fx = computeScores(forward, input, target)[0] ?? NaN;
   const fBaseline = computeScores(forward, baseline, target)[0] ?? NaN;
+  // With F(x) ≈ F(x′) the relative error means nothing (as for straight IG): no refinement to chase it.
+  const adaptive = Math.abs(fx - fBaseline) < NEGLIGIBLE_DELTA ? undefined : requested;
   const alphaOf = (i: number, v: number): number => (diff[i] === 0 ? NaN : (v - (xBase[i] as number)) / (diff[i] as number));
   const xAt = (i: number, alpha: number): number => (xBase[i] as number) + (diff[i] as number) * alpha;
   const absGrad = new Float64Array(n);

@@ -3,7 +3,7 @@ import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
 import { PRESETS } from '../config/sidecar.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';
-import { DEFAULT_EVALUATE_OPTIONS, EVALUATE_DEFAULT_BASELINES, evaluateImage } from '../evaluate/run-evaluate.js';
+import { buildEvaluateBaselines, DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
 import { collect, type CommandContext } from './io.js';
 
 
@@ -50,7 +50,7 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     .option('-t, --target <target>', 'top, a class index, a label or A-B (default: top)')
     .addOption(new Option('--output-space <space>', 'logits: F reads the softmax\'s input when the output is a softmax; the curves read the same F (default: what the model outputs)').choices(['probabilities', 'logits']))
     .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)')
-    .option('-b, --baseline <spec>', `IG baseline, as for explain; repeat to average (default: ${EVALUATE_DEFAULT_BASELINES.join(' and ')}, the curves' references)`, collect)
+    .option('-b, --baseline <spec>', `IG baseline, as for explain; repeat to average (default: the curves' references, ${buildEvaluateBaselines(DEFAULT_EVALUATE_OPTIONS).join(' and ')})`, collect)
     .option('--seed <n>', 'seed of the random orders and baselines (default: 0)')
     .option('--batch-size <n>', 'images per model call, or auto (default: auto)')
     .addOption(new Option('--preprocess <preset>', "pixels to model input (default: the model's igx.json, else [-1,1])").choices(PRESETS as unknown as string[]))
@@ -84,7 +84,7 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
         randomOrders: whole('--random-orders', ordersText, DEFAULT_EVALUATE_OPTIONS.randomOrders, 1),
         ...(randomizeText === undefined ? {} : { randomizeLayers: whole('--randomize-layers', randomizeText, 0, 0) }),
       };
-      const session = await openExplainSession(parseExplainFlags({ ...flags, baseline: flags.baseline ?? [...EVALUATE_DEFAULT_BASELINES] }));
+      const session = await openExplainSession(parseExplainFlags({ ...flags, baseline: flags.baseline ?? buildEvaluateBaselines(options) }));
       try {
         if (options.randomizeLayers !== undefined && session.model.format !== 'layers') {
           throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${session.model.format} model`);

@@ -50,11 +50,14 @@ export interface EvaluateOptions {
 }
 
 /**
- * igx evaluate's IG baselines unless -b is given: each curve's reference is one of them (deletion's black,
- * insertion's blurred image, σ = 10 px both), so the averaged map attributes against both. With black
- * alone, insertion beat random on 6 of the 9 fixture photos; with both, on 8 (deletion on 9 either way).
+ * igx evaluate's IG baselines unless -b is given: the curves' references (deletion's black, insertion's
+ * blurred image), so the averaged map attributes against both. With black alone, insertion beat random
+ * on 6 of the 9 fixture photos; with both, on 8 (deletion on 9 either way). Insertion from the baseline
+ * (`insertionStart: 'baseline'`) leaves black alone.
  */
-export const EVALUATE_DEFAULT_BASELINES = ['black', 'blur'] as const;
+export function buildEvaluateBaselines(options: Pick<EvaluateOptions, 'insertionStart' | 'insertionBlurSigma'>): string[] {
+  return options.insertionStart === 'blur' ? ['black', `blur:${options.insertionBlurSigma}`] : ['black'];
+}
 
 export const DEFAULT_EVALUATE_OPTIONS: EvaluateOptions = { points: 50, randomOrders: 3, insertionStart: 'blur', insertionBlurSigma: 10, rankBlurSigma: 0, patch: 1 };
 

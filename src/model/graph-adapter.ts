@@ -194,8 +194,9 @@ export class GraphAdapter implements ModelAdapter {
   }
 
   /**
-   * Whether every path from the input to `target` passes through node `cut` (and one does): then
-   * feeding `cut` computes `target` without the input. Data inputs only; weights (Consts) need no feed.
+   * Whether every path from the input to `target` passes through node `cut`'s first output (and one
+   * does): then feeding `cut` computes `target` without the input. Data inputs only; weights (Consts)
+   * need no feed.
    */
   private isCut(cut: string, target: string): boolean {
     const inputNode = nodeNameOf(this.inputName);
@@ -210,6 +211,8 @@ export class GraphAdapter implements ModelAdapter {
       seen.add(name);
       for (const ref of this.nodes.get(name)?.inputs ?? []) {
         const dep = nodeNameOf(ref);
+        // Only a node's first output is fed ("name" → name:0); a path through another (Split, Unpack) is not cut.
+        if (dep === cut && /:[1-9]\d*$/.test(ref)) return false;
         if (dep === cut) reachesCut = true;
         else stack.push(dep);
       }
