@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**'] },
+  // .scratch and .lead are gitignored working folders, not the project.
+  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**', '.scratch/**', '.lead/**', 'igx-out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
