@@ -9,12 +9,15 @@ import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
+import { decodeNpy } from '../src/drift/npy.js';
+import { computePreprocessed } from '../src/image/preprocess.js';
+import { readImage } from '../src/image/read-image.js';
 import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
 import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '../src/evaluate/randomization.js';
 import { DEFAULT_EVALUATE_OPTIONS, buildEvaluateBaselines, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
 import { isIgxError } from '../src/errors.js';
 import { createFileIOHandler } from '../src/model/io-handler.js';
-import { closeExplainSession, openExplainSession } from '../src/explain.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../src/explain.js';
 import { main } from '../src/cli/main.js';
 import { fixture } from './support/paths.js';
 
@@ -117,6 +120,43 @@ test('the evaluate command writes a file per image and prints AUCs; a bad --poin
   assert.equal(await main([...base, '--rank-blur', '-1'], io), 2);
   assert.match(chunks.join(''), /--rank-blur: expected a number ≥ 0/);
   assert.equal(await main([...base, '--insertion-blur', 'soft'], io), 2);
+});
+
+test('evaluate --path blur / guided ranks pixels by the same map explain computes with those flags; --smooth-kind smoothgrad_sq has no completeness', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'igx-evaluate-path-'));
+  const photo = fixture('images', 'dog.jpg');
+  for (const path of ['blur', 'guided'] as const) {
+    const session = await openExplainSession(parseExplainFlags({ model: fixture('models', 'lenet_graph'), preprocess: '[0,1]', backend: 'wasm', steps: '8', path, saveRaw: true, out }));
+    try {
+      const before = tf.memory().numTensors;
+      const { report, files } = await explainImage(session, photo);
+      const { evaluation: e } = await evaluateImage(session, photo, { ...DEFAULT_EVALUATE_OPTIONS, points: 6, randomOrders: 1 });
+      assert.equal(e.attribution.path.kind, path);
+      assert.deepEqual(e.attribution.baselines, path === 'blur' ? ['blur:50'] : ['black']);
+      assert.equal(e.attribution.completenessRelativeError, report.completeness.relativeError);
+      // The deletion curve of explain's own map, recomputed here, is the one evaluate drew.
+      const raw = decodeNpy(readFileSync(files.raw!));
+      const image = await readImage(photo, { height: 28, width: 28, channels: 1, resize: session.resize, maxPixels: 1e8 });
+      const input = computePreprocessed(image.pixels, 1, session.preprocess);
+      const order = rankPixels(raw.data, 28, 28, 1);
+      const expected = computeCurve(session.forward.forward, input, new Float32Array(input.length), [28, 28, 1], { kind: 'index', index: e.target.index }, order, 'deletion', { points: 6, batchSize: 4 });
+      assert.deepEqual(e.deletion.attribution.scores, expected.scores);
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      closeExplainSession(session);
+    }
+  }
+  const chunks: string[] = [];
+  const sink = { write: (s: string) => (chunks.push(String(s)), true) } as unknown as NodeJS.WritableStream;
+  const args = ['node', 'igx', 'evaluate', photo, '-m', fixture('models', 'lenet_graph'), '--preprocess', '[0,1]', '--steps', '4', '--points', '4', '--backend', 'wasm', '-o', out];
+  assert.equal(await main([...args, '--smooth', '3', '--noise', '0.1', '--smooth-kind', 'smoothgrad_sq'], { stdout: sink, stderr: sink, env: {} }), 0, chunks.join(''));
+  const sq = JSON.parse(readFileSync(join(out, 'dog.evaluate.json'), 'utf8')) as Evaluation;
+  assert.deepEqual(sq.attribution.smoothing, { samples: 3, sigma: 0.1, kind: 'smoothgrad_sq' });
+  assert.equal(sq.attribution.completenessRelativeError, null);
+  // Flags explain refuses, evaluate refuses alike: one line, exit 2.
+  chunks.length = 0;
+  assert.equal(await main([...args, '--path', 'blur', '--smooth', '2'], { stdout: sink, stderr: sink, env: {} }), 2);
+  assert.match(chunks.join(''), /--smooth: smoothing applies to the straight path only/);
 });
 
 test('Spearman with ties, cosine and SSIM: exact on known maps', () => {

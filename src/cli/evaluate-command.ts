@@ -4,7 +4,7 @@ import { PRESETS } from '../config/sidecar.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';
 import { buildEvaluateBaselines, DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
-import { collect, type CommandContext } from './io.js';
+import { addMethodOptions, collect, type CommandContext } from './io.js';
 
 
 interface EvaluateFlags {
@@ -25,6 +25,11 @@ interface EvaluateFlags {
   insertionBlur?: string;
   rankBlur?: string;
   patch?: string;
+  path?: string;
+  maxSigma?: string;
+  smooth?: string;
+  noise?: string;
+  smoothKind?: string;
   json?: boolean;
 }
 
@@ -42,14 +47,15 @@ const whole = (flag: string, text: string | undefined, fallback: number, min: nu
 };
 
 export function registerEvaluateCommand(program: Command, ctx: CommandContext): void {
-  program
+  const head = program
     .command('evaluate')
-    .description('faithfulness of IG per image: deletion and insertion curves and their AUC against random pixel orders; writes <image>.evaluate.json')
+    .description('faithfulness of IG (or of --path/--smooth) per image: deletion and insertion curves and their AUC against random pixel orders; writes <image>.evaluate.json')
     .argument('<image...>', 'image files')
     .option('-m, --model <path>', 'tfjs graph or layers model (default: the embedded MobileNet v1 0.25)')
     .option('-t, --target <target>', 'top, a class index, a label or A-B (default: top)')
     .addOption(new Option('--output-space <space>', 'logits: F reads the softmax\'s input when the output is a softmax; the curves read the same F (default: what the model outputs)').choices(['probabilities', 'logits']))
-    .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)')
+    .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)');
+  addMethodOptions(head)
     .option('-b, --baseline <spec>', `IG baseline, as for explain; repeat to average (default: the curves' references, ${buildEvaluateBaselines(DEFAULT_EVALUATE_OPTIONS).join(' and ')})`, collect)
     .option('--seed <n>', 'seed of the random orders and baselines (default: 0)')
     .option('--batch-size <n>', 'images per model call, or auto (default: auto)')

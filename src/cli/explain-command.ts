@@ -8,7 +8,7 @@ import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '.
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
 import { openExplainPool } from '../pool/explain-pool.js';
 import { writeGallery } from '../report/gallery.js';
-import { collect, type CommandContext } from './io.js';
+import { addMethodOptions, collect, type CommandContext } from './io.js';
 
 
 interface ExplainCommandFlags extends RawExplainFlags {
@@ -24,7 +24,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export function registerExplainCommand(program: Command, ctx: CommandContext): void {
   // No commander defaults: a value left out must stay undefined so igx.config.json can supply it.
-  program
+  const head = program
     .command('explain')
     .description("attribute a classifier's score for each image to its pixels; write a heatmap, an overlay and a JSON report per image")
     .argument('<input...>', 'image files, folders (recursive) or quoted globs, mixed; images are JPEG, PNG, WebP, GIF, TIFF, AVIF')
@@ -56,12 +56,8 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--max-memory <size>', 'memory budget of the gradient work, all workers together, e.g. 2GB or 512MB; sets the automatic batch size and caps the workers (default: half the available memory)')
     .option('--fail-on-completeness', "exit 1 when an image's completeness error is above --tolerance")
     .option('--max-pixels <n>', 'refuse images with more pixels than this, read from the header before decoding (default: 268402689)')
-    .option('--layer <name>', 'layer IG: attribute to this layer\'s activations (layers models; igx inspect lists the usable names)')
-    .addOption(new Option('--path <kind>', 'straight (Integrated Gradients), blur (Blur IG, Xu et al. 2020) or guided (Guided IG, Kapishnikov et al. 2021) (default: straight)').choices(['straight', 'blur', 'guided']))
-    .option('--max-sigma <px>', 'Blur IG: blur of the path\'s start, in pixels (default: 50)')
-    .option('--smooth <n>', 'SmoothGrad over IG: average IG over n noisy copies of the input')
-    .option('--noise <sigma>', 'SmoothGrad: noise sigma in preprocessed input units (default: 0.3)')
-    .addOption(new Option('--smooth-kind <kind>', 'SmoothGrad: smoothgrad (mean), smoothgrad_sq (mean of squares), vargrad (variance) (default: smoothgrad)').choices(['smoothgrad', 'smoothgrad_sq', 'vargrad']))
+    .option('--layer <name>', 'layer IG: attribute to this layer\'s activations (layers models; igx inspect lists the usable names)');
+  addMethodOptions(head)
     .option('--baseline-dir <dir>', 'expected gradients: baselines drawn (seeded) from this folder of images, --baseline-samples of them')
     .option('--mask', 'also write photo.mask.png: the top attributions kept, the rest dimmed')
     .option('--blur <px>', 'mask: blur the map by this sigma before thresholding (default: 4)')

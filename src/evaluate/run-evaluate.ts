@@ -6,7 +6,8 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeIntegratedGradients } from '../attribution/integrated-gradients.js';
+import { computeAttributions } from '../attribution/compute-attributions.js';
+import { GUIDED_IG_DEFAULTS } from '../attribution/guided-ig.js';
 import { DEFAULT_START_STEPS } from '../config/explain-config.js';
 import { IgxError } from '../errors.js';
 import type { ExplainSession } from '../explain.js';
@@ -67,7 +68,16 @@ export interface Evaluation {
   image: { path: string; sha256: string };
   model: { path: string; sha256: string };
   target: { index: number; label: string | null; score: number };
-  attribution: { method: string; steps: number; baselines: string[]; completenessRelativeError: number | null };
+  attribution: {
+    method: string;
+    /** The path as explain names it (straight, blur, guided) and the smoothing, when one was asked for. */
+    path: { kind: 'straight' | 'blur' | 'guided'; maxSigma: number | null };
+    smoothing: { samples: number; sigma: number; kind: string } | null;
+    steps: number;
+    baselines: string[];
+    /** null where completeness does not apply (smoothgrad_sq, vargrad) or F(x) ≈ F(x′). */
+    completenessRelativeError: number | null;
+  };
   seed: number;
   points: number;
   randomOrders: number;
@@ -122,20 +132,24 @@ export async function evaluateImage(
   const input = tf.tensor4d(inputData, shape);
   const baselines = baselinePixels.map((p) => tf.tensor4d(computePreprocessed(p, channels, preprocess), shape));
   let attributions: Float32Array;
-  let ig: Awaited<ReturnType<typeof computeIntegratedGradients>>;
+  let ig: Awaited<ReturnType<typeof computeAttributions>>;
   let target: { kind: 'index'; index: number } | { kind: 'difference'; a: number; b: number };
   let randomization: Randomization | undefined;
   let randomizationMs = 0;
   try {
     const scores = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
     target = resolveTarget(config.target, scores, forward.labels).target;
+    // The same method explain runs with these flags: path, smoothing and step rule as there.
+    const isAdaptive = config.steps === undefined && config.path !== 'blur';
     const igOptions = {
       method: config.method,
-      steps: config.steps ?? DEFAULT_START_STEPS,
-      adaptive: config.steps === undefined ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+      steps: config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS),
+      adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
       batchSize: session.batchSize,
     };
-    ig = await computeIntegratedGradients(forward.forward, input, baselines, target, igOptions);
+    const path = { kind: config.path, blurMaxSigma: config.maxSigma };
+    const attribute = (f: typeof forward.forward) => computeAttributions(f, input, baselines, target, igOptions, path, config.smooth, config.seed);
+    ig = await attribute(forward.forward);
     try {
       attributions = (await ig.attributions.data()) as Float32Array;
     } finally {
@@ -146,7 +160,7 @@ export async function evaluateImage(
       const randomized = await loadRandomizedModel(model, forward, options.randomizeLayers, config.seed);
       try {
         // The same procedure on the randomised copy: same input, baselines, target and quadrature.
-        const rig = await computeIntegratedGradients(randomized.forward, input, baselines, target, igOptions);
+        const rig = await attribute(randomized.forward);
         let randomAttributions: Float32Array;
         try {
           randomAttributions = (await rig.attributions.data()) as Float32Array;
@@ -161,7 +175,7 @@ export async function evaluateImage(
           seed: config.seed,
           score: rig.completeness.fx,
           steps: rig.steps,
-          completenessRelativeError: Number.isFinite(rel) ? rel : null,
+          completenessRelativeError: rig.isCompletenessApplicable && Number.isFinite(rel) ? rel : null,
           ...compareAttributionMaps(attributions, randomAttributions, height, width, channels),
         };
       } finally {
@@ -201,7 +215,14 @@ export async function evaluateImage(
     image: { path: imagePath, sha256: image.sha256 },
     model: { path: session.modelPath, sha256: model.sha256 },
     target: { index, label: forward.labels?.[index] ?? null, score: ig.completeness.fx },
-    attribution: { method: config.method, steps: ig.steps, baselines: config.baselines, completenessRelativeError: Number.isFinite(rel) ? rel : null },
+    attribution: {
+      method: config.method,
+      path: { kind: config.path, maxSigma: config.path === 'blur' ? config.maxSigma : null },
+      smoothing: config.smooth ?? null,
+      steps: ig.steps,
+      baselines: config.path === 'blur' ? [`blur:${config.maxSigma}`] : config.baselines,
+      completenessRelativeError: ig.isCompletenessApplicable && Number.isFinite(rel) ? rel : null,
+    },
     seed: config.seed,
     points: options.points,
     randomOrders: options.randomOrders,
