@@ -41,6 +41,12 @@ test('AUC, ranks and random orders', () => {
   assert.deepEqual(ranked.slice(0, 2), [12, 13]);
   assert.deepEqual(ranked.slice(2, 6), [0, 1, 5, 6]);
   assert.deepEqual([...ranked].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
+  // Patches rank by their mean: the lone corner pixel (3) beats a full patch summing to 5 (mean 1.25).
+  const edge = new Array<number>(15).fill(0);
+  edge[14] = 3;
+  edge[0] = 1;
+  edge[6] = 4;
+  assert.deepEqual(Array.from(rankPixels(edge, 3, 5, 1, 0, 2)).slice(0, 5), [14, 0, 1, 5, 6]);
   const patches = Array.from(randomPatchOrder(3, 5, 2, 4));
   assert.deepEqual([...patches].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
   // Each patch's pixels stay together: the first one listed is a patch's top-left corner.

@@ -76,7 +76,7 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     )
     .option('--insertion-blur <sigma>', `blur of insertion's start image, pixels (default: ${DEFAULT_EVALUATE_OPTIONS.insertionBlurSigma})`)
     .option('--rank-blur <sigma>', `Gaussian smoothing of the attribution map before pixels are ranked, pixels; 0 ranks the raw map (default: ${DEFAULT_EVALUATE_OPTIONS.rankBlurSigma})`)
-    .option('--patch <px>', `take pixels in square patches of this side, ranked by their summed attribution; random orders shuffle the same patches (default: ${DEFAULT_EVALUATE_OPTIONS.patch}, single pixels)`)
+    .option('--patch <px>', `take pixels in square patches of this side, ranked by their mean attribution; random orders shuffle the same patches (default: ${DEFAULT_EVALUATE_OPTIONS.patch}, single pixels)`)
     .option('--json', 'print one JSON line per image on stdout')
     .action(async (images: string[], opts: EvaluateFlags) => {
       const { points: pointsText, randomOrders: ordersText, randomizeLayers: randomizeText, insertionStart, insertionBlur, rankBlur, patch, json, ...flags } = opts;

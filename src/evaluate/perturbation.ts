@@ -45,12 +45,16 @@ export function rankPixels(attributions: ArrayLike<number>, height: number, widt
   }
   if (blurSigma > 0) sums.set(blurMap(sums, height, width, blurSigma));
   if (patch > 1) {
+    // Patches rank by their mean, so the smaller patches at the right and bottom edges compete fairly.
     const totals = new Float64Array(countPatches(height, width, patch));
+    const counts = new Float64Array(totals.length);
     const across = Math.ceil(width / patch);
     for (let p = 0; p < n; p += 1) {
       const q = Math.floor(Math.floor(p / width) / patch) * across + Math.floor((p % width) / patch);
       totals[q] = (totals[q] as number) + (sums[p] as number);
+      counts[q] = (counts[q] as number) + 1;
     }
+    for (let q = 0; q < totals.length; q += 1) totals[q] = (totals[q] as number) / (counts[q] as number);
     const patchOrder = Int32Array.from({ length: totals.length }, (_, i) => i).sort((a, b) => (totals[b] as number) - (totals[a] as number) || a - b);
     return expandPatchOrder(patchOrder, height, width, patch);
   }
@@ -153,7 +157,7 @@ export function computeCurve(
 export interface FaithfulnessOptions extends CurveOptions {
   /** Smoothing of the map before ranking, in pixels (see rankPixels). */
   rankBlurSigma: number;
-  /** Pixels are taken in square patches of this side, ranked by their summed attribution (1: single pixels). */
+  /** Pixels are taken in square patches of this side, ranked by their mean attribution (1: single pixels). */
   patch: number;
   /** Random orders averaged for the comparison. */
   randomOrders: number;
