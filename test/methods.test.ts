@@ -230,13 +230,17 @@ test('guided IG on a ReLU network (emotion_64_gray): the trapezoid beats PAIR\'s
     const walk = { steps: 50, fraction: 0.25, maxDist: 0.02 };
     const left = await computeGuidedIG(forward, x, black, target, { ...walk, rule: 'left' });
     const trapezoid = await computeGuidedIG(forward, x, black, target, walk);
-    const adaptive = await computeGuidedIG(forward, x, black, target, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 } });
+    const progress: [number, number][] = [];
+    const adaptive = await computeGuidedIG(forward, x, black, target, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 }, onProgress: (d, p) => progress.push([d, p]) });
     const [l, t, a] = [left, trapezoid, adaptive].map((r) => r.completeness.relativeError) as [number, number, number];
     assert.equal(left.gradientEvaluations, 50);
     assert.equal(trapezoid.gradientEvaluations, 51);
     assert.ok(t < l, `trapezoid ${t} vs left ${l}`);
     assert.ok(adaptive.isConverged && a <= 0.02, `adaptive ${a} after ${adaptive.gradientEvaluations} gradients`);
     assert.ok(adaptive.gradientEvaluations > 51 && adaptive.gradientEvaluations <= 2000);
+    // Progress counts the walk's 50 steps, then every refining gradient past the walk's 51.
+    assert.deepEqual(progress[49], [50, 50]);
+    assert.deepEqual(progress.at(-1), [adaptive.gradientEvaluations - 1, adaptive.gradientEvaluations - 1]);
     // The path is the same: the refined map stays close to the plain trapezoid's.
     const [tv, av] = await Promise.all([values(trapezoid.attributions), values(adaptive.attributions)]);
     left.attributions.dispose();

@@ -51,6 +51,8 @@ export interface GuidedIGResult {
 const EPSILON = 1e-9;
 /** A step's segment is halved at most this often (2⁶ pieces). */
 const MAX_REFINE_DEPTH = 6;
+/** Gradient values the adaptive walk keeps for its revisits (float32: 256 MB); a 224×224×3 walk of 50 steps keeps 7.7 M. */
+const WALK_GRADIENT_BUDGET = 2 ** 26;
 
 interface PointGradient {
   grad: Float32Array;
@@ -144,14 +146,23 @@ export async function computeGuidedIG(
     }
     return addTrapezoid(a, b, pa, pb, 1);
   };
-  /** Adaptive: the walk's points (float32) and each step's miss Σ − ΔF, to revisit the worst steps. */
+  /**
+   * Adaptive: the walk's points (float32) with their gradients, and each step's miss Σ − ΔF, to revisit
+   * the worst steps. Gradients are kept while they fit WALK_GRADIENT_BUDGET values; a revisit past that
+   * evaluates its ends again.
+   */
   const walk: Float32Array[] = [];
+  const walkGradients: (PointGradient | undefined)[] = [];
+  const keep = (p: PointGradient): PointGradient | undefined => (walkGradients.length * n < WALK_GRADIENT_BUDGET ? p : undefined);
   const misses: number[] = [];
   let netMiss = 0;
   if (l1Total > 0) {
     let stepStart = Float32Array.from(x);
-    if (adaptive) walk.push(stepStart);
     let start = await gradientAt(stepStart);
+    if (adaptive) {
+      walk.push(stepStart);
+      walkGradients.push(keep(start));
+    }
     let gradActual = start.grad;
     for (let step = 0; step < steps; step += 1) {
       const alpha = (step + 1) / steps;
@@ -201,6 +212,7 @@ export async function computeGuidedIG(
         netMiss += miss;
         if (adaptive) {
           walk.push(stepEnd);
+          walkGradients.push(keep(end));
           misses.push(miss);
         }
         stepStart = stepEnd;
@@ -213,17 +225,22 @@ export async function computeGuidedIG(
       options.onProgress?.(step + 1, steps);
     }
   }
-  // Revisit the steps worst first; each costs its two ends again plus its halvings.
+  // Revisit the steps worst first; each costs its halvings (and its two ends, where not kept).
   const order = misses.map((_, k) => k).sort((p, q) => Math.abs(misses[q] as number) - Math.abs(misses[p] as number));
+  const walkEvaluations = evaluations;
   for (const k of order) {
-    if (!adaptive || Math.abs(netMiss) <= toleranceAbs || evaluations + 3 > adaptive.maxEvaluations) break;
     const a = walk[k] as Float32Array;
     const b = walk[k + 1] as Float32Array;
-    const pa = await gradientAt(a);
-    const pb = await gradientAt(b);
+    const cost = 1 + (walkGradients[k] ? 0 : 1) + (walkGradients[k + 1] ? 0 : 1);
+    if (!adaptive || Math.abs(netMiss) <= toleranceAbs || evaluations + cost > adaptive.maxEvaluations) break;
+    const pa = walkGradients[k] ?? (await gradientAt(a));
+    const pb = walkGradients[k + 1] ?? (await gradientAt(b));
     addTrapezoid(a, b, pa, pb, -1);
     const refined = await refineSegment(a, b, pa, pb, 0);
     netMiss += refined - (pb.value - pa.value) - (misses[k] as number);
+    // Refinement has no plan to show: the count of gradients grows past the walk's steps.
+    const extra = evaluations - walkEvaluations;
+    options.onProgress?.(steps + extra, steps + extra);
   }
   let sum = 0;
   for (let i = 0; i < n; i += 1) sum += attr[i] as number;
