@@ -150,12 +150,14 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
     const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? model.defaultPreprocess ?? '[-1,1]', channels);
     const budgetBytes = config.maxMemoryBytes ?? computeDefaultMemoryBudget();
     // One backward at batch 1 says what a point costs; the batch size follows from it and the budget.
-    const bytesPerPoint = await measureBytesPerPoint(forward.forward, model.inputShape);
+    // A graph with a fixed batch b runs b points for that one: batches of b waste no padding.
+    const fixedBatch = model.fixedBatch ?? 1;
+    const bytesPerPoint = (await measureBytesPerPoint(forward.forward, model.inputShape)) / fixedBatch;
     const plan = computeBatchPlan({
       budgetBytes,
       bytesPerPoint,
       modelBytes,
-      autoBatchSize: computeAutoBatchSize(height, width, channels),
+      autoBatchSize: model.fixedBatch ?? computeAutoBatchSize(height, width, channels),
       isWasm: backend.kind === 'wasm',
     });
     if (plan === null) {

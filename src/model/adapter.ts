@@ -23,6 +23,8 @@ export interface ModelAdapter {
   /** Including the batch dimension; null (or -1) where the model leaves a dimension open. */
   inputShape: (number | null)[] | undefined;
   outputNames: string[];
+  /** The only batch size the graph runs at, where its signature fixes one; the adapter pads to it. */
+  fixedBatch?: number;
   /** Other names an output answers to (graph models: "Identity:0" for "Identity"). */
   aliases(index: number): string[];
   /**

@@ -94,6 +94,11 @@ export class GraphAdapter implements ModelAdapter {
   readonly outputNames: string[];
   private readonly nodes: Map<string, GraphNode>;
   private readonly signatureShapes: Map<string, number[]>;
+  /**
+   * The batch size the graph was traced at, where it is fixed (Keras 3's `model.build((32, …))` then
+   * `tf.saved_model.save` bakes 32 into the signature and into Flatten's Reshape): it runs only that many.
+   */
+  readonly fixedBatch: number | undefined;
 
   constructor(
     private readonly model: GraphModel,
@@ -109,9 +114,31 @@ export class GraphAdapter implements ModelAdapter {
     }
     this.inputName = inputs[0].name;
     this.inputShape = inputs[0].shape?.map((d) => (d < 0 ? null : d));
+    const batch = this.inputShape?.[0];
+    this.fixedBatch = this.inputShape !== undefined && this.inputShape.length === 4 && typeof batch === 'number' ? batch : undefined;
     this.outputNames = [...model.outputNodes];
     this.nodes = readNodes(json);
     this.signatureShapes = readSignatureShapes(json);
+  }
+
+  /**
+   * `model.execute({feed: value}, output)`, in chunks of the fixed batch where there is one: a short
+   * chunk is padded with zeros and its outputs cut back. Each image's output depends on that image alone
+   * (inference-mode graphs), so padding changes no value, and the slices carry gradients.
+   */
+  private execute(feed: string, value: tf.Tensor, output: string): tf.Tensor {
+    const b = this.fixedBatch;
+    const n = value.shape[0] as number;
+    if (b === undefined || n === b) return this.model.execute({ [feed]: value }, output) as tf.Tensor;
+    const parts: tf.Tensor[] = [];
+    for (let start = 0; start < n; start += b) {
+      const size = Math.min(b, n - start);
+      const chunk = n <= b && start === 0 ? value : tf.slice(value, start, size);
+      const padded = size < b ? tf.concat([chunk, tf.zeros([b - size, ...value.shape.slice(1)], value.dtype)]) : chunk;
+      const y = this.model.execute({ [feed]: padded }, output) as tf.Tensor;
+      parts.push(size < b ? tf.slice(y, 0, size) : y);
+    }
+    return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts);
   }
 
   aliases(index: number): string[] {
@@ -182,14 +209,13 @@ export class GraphAdapter implements ModelAdapter {
       space = 'probabilities';
     }
     this.assertSynchronous(readsFrom);
-    const model = this.model;
     const inputName = this.inputName;
     return {
       // Softmax and the shape-only ops keep the element count, so the logits have the output's count.
       staticClasses,
       readsFrom,
       space,
-      run: (input) => model.execute({ [inputName]: input }, readsFrom) as tf.Tensor,
+      run: (input) => this.execute(inputName, input, readsFrom),
     };
   }
 
@@ -309,18 +335,17 @@ export class GraphAdapter implements ModelAdapter {
           : `--layer ${node}: the node does not cut the graph on the way to '${target}' (a path from the input bypasses it, or it lies after the output)`,
       );
     }
-    const model = this.model;
     const inputName = this.inputName;
-    const probe = tf.tidy(() => (model.execute({ [inputName]: tf.zeros(exampleShape) }, node) as tf.Tensor).shape);
+    const probe = tf.tidy(() => this.execute(inputName, tf.zeros(exampleShape), node).shape);
     if (probe.length < 2 || probe[0] !== 1) {
       throw new IgxError('E_FLAG', `--layer ${node}: its value has shape [${probe.join(', ')}], not [batch, …]; pick a node with a batch dimension`);
     }
     return {
       layerName: node,
       activationShape: probe.slice(1),
-      head: (input) => model.execute({ [inputName]: input }, node) as tf.Tensor,
+      head: (input) => this.execute(inputName, input, node),
       tail: (z) => {
-        const y = model.execute({ [node]: z }, adapted.readsFrom) as tf.Tensor;
+        const y = this.execute(node, z, adapted.readsFrom);
         return tf.reshape(y, [z.shape[0] as number, -1]) as tf.Tensor2D;
       },
       readsFrom: adapted.readsFrom,

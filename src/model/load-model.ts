@@ -119,6 +119,7 @@ class DiskModel implements LoadedModel {
   readonly labels?: string[];
   readonly sidecar?: Sidecar;
   readonly defaultPreprocess?: 'raw';
+  readonly fixedBatch?: number;
   private readonly forwards = new Map<string, ModelForward>();
   private readonly inputRank: 3 | 4;
   private disposed = false;
@@ -133,6 +134,7 @@ class DiskModel implements LoadedModel {
   ) {
     this.format = adapter.format;
     if (isRawPixelInput) this.defaultPreprocess = 'raw';
+    if (adapter.fixedBatch !== undefined) this.fixedBatch = adapter.fixedBatch;
     this.path = path;
     this.modelJsonPath = files.modelJsonPath;
     this.modelDir = files.modelDir;

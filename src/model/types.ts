@@ -62,6 +62,11 @@ export interface LoadedModel {
    * whose uint8 image input igx feeds as float32 (it takes 0..255 pixel values).
    */
   defaultPreprocess?: 'raw';
+  /**
+   * The batch size a graph was traced at, where its signature fixes one (e.g. 32): every model call runs
+   * that many images, short batches padded. Batches of exactly this many waste nothing.
+   */
+  fixedBatch?: number;
   /** Builds (or returns the cached) differentiable forward for an output choice; throws IgxError E_MODEL_OUTPUT. */
   buildForward(choice?: OutputChoice): ModelForward;
   /**
