@@ -291,6 +291,21 @@ export interface ExplainImageOptions {
  * Explains one image and writes its files. Nothing is written unless everything was computed, and each
  * file goes to a temporary name first, so a failure or an interrupt leaves no half file.
  */
+/**
+ * Points and refinement for the configured method: the blur path takes a fixed number of steps (100),
+ * straight IG adds points from 50, guided IG walks 50 steps and halves its worst ones.
+ */
+export function resolveStepPlan(config: Pick<ExplainConfig, 'steps' | 'path' | 'tolerance' | 'maxSteps'>): {
+  steps: number;
+  adaptive: { tolerance: number; maxSteps: number } | undefined;
+} {
+  const isAdaptive = config.steps === undefined && config.path !== 'blur';
+  return {
+    steps: config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS),
+    adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+  };
+}
+
 export async function explainImage(
   session: ExplainSession,
   imagePath: string,
@@ -337,15 +352,13 @@ export async function explainImage(
     const { target, rule } = resolveTarget(config.target, scores, labels);
     const top = scores.indexOf(Math.max(...scores));
     job = session.gradientRunner?.openImage({ shape, input: inputData, baselines: baselineData, target });
-    // The blur path takes a fixed number of steps; straight IG adds points, guided IG halves its worst steps.
-    const isAdaptive = config.steps === undefined && config.path !== 'blur';
-    const steps = config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS);
+    const { steps, adaptive } = resolveStepPlan(config);
     const layerSplit = config.layer === undefined ? undefined : (session.layerSplit ??= model.splitAt(config.layer, { output: config.output, outputSpace: config.outputSpace }));
     const result = layerSplit
       ? await computeLayerAttributions(layerSplit, input, baselines, target, {
           method: config.method,
           steps,
-          adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+          adaptive,
           batchSize: session.batchSize,
         })
       : await computeAttributions(
@@ -356,7 +369,7 @@ export async function explainImage(
       {
         method: config.method,
         steps,
-        adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
+        adaptive,
         batchSize: session.batchSize,
         onProgress: onProgress ? (e) => onProgress(e) : undefined,
         weightedGradientSum: job?.weightedGradientSum,
@@ -398,7 +411,7 @@ export async function explainImage(
     if (c.isDeltaNegligible) {
       warnings.push(`|F(x) − F(x′)| = ${Math.abs(c.fx - c.fBaseline).toExponential(2)} is too small for the relative completeness error to mean anything`);
     }
-    if (isAdaptive && !result.isConverged) {
+    if (adaptive !== undefined && !result.isConverged) {
       warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
     }
     const names = buildOutputNames(imagePath, outputStem);
@@ -426,7 +439,7 @@ export async function explainImage(
       },
       method: config.method,
       steps: result.steps,
-      adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps, isConverged: result.isConverged } : null,
+      adaptive: adaptive === undefined ? null : { ...adaptive, isConverged: result.isConverged },
       path: { kind: config.path, maxSigma: config.path === 'blur' ? config.maxSigma : null },
       smoothing: config.smooth ?? null,
       layer: result.layer

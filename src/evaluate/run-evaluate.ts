@@ -7,11 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions } from '../attribution/compute-attributions.js';
-import { GUIDED_IG_DEFAULTS } from '../attribution/guided-ig.js';
-import { DEFAULT_START_STEPS } from '../config/explain-config.js';
 import { IgxError } from '../errors.js';
 import type { ExplainSession } from '../explain.js';
-import { resolveTarget } from '../explain.js';
+import { resolveStepPlan, resolveTarget } from '../explain.js';
 import { buildBaselinePixels, createRng, parseBaselineSpec } from '../image/baselines.js';
 import { computePreprocessed } from '../image/preprocess.js';
 import { blurPixels, readImage } from '../image/read-image.js';
@@ -139,14 +137,8 @@ export async function evaluateImage(
   try {
     const scores = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
     target = resolveTarget(config.target, scores, forward.labels).target;
-    // The same method explain runs with these flags: path, smoothing and step rule as there.
-    const isAdaptive = config.steps === undefined && config.path !== 'blur';
-    const igOptions = {
-      method: config.method,
-      steps: config.steps ?? (config.path === 'guided' ? GUIDED_IG_DEFAULTS.steps : config.path === 'blur' ? 100 : DEFAULT_START_STEPS),
-      adaptive: isAdaptive ? { tolerance: config.tolerance, maxSteps: config.maxSteps } : undefined,
-      batchSize: session.batchSize,
-    };
+    // The same method explain runs with these flags: path, smoothing and step plan as there.
+    const igOptions = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
     const path = { kind: config.path, blurMaxSigma: config.maxSigma };
     const attribute = (f: typeof forward.forward) => computeAttributions(f, input, baselines, target, igOptions, path, config.smooth, config.seed);
     ig = await attribute(forward.forward);

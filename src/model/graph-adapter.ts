@@ -133,7 +133,7 @@ export class GraphAdapter implements ModelAdapter {
     const parts: tf.Tensor[] = [];
     for (let start = 0; start < n; start += b) {
       const size = Math.min(b, n - start);
-      const chunk = n <= b && start === 0 ? value : tf.slice(value, start, size);
+      const chunk = n <= b ? value : tf.slice(value, start, size);
       const padded = size < b ? tf.concat([chunk, tf.zeros([b - size, ...value.shape.slice(1)], value.dtype)]) : chunk;
       const y = this.model.execute({ [feed]: padded }, output) as tf.Tensor;
       parts.push(size < b ? tf.slice(y, 0, size) : y);
