@@ -11,6 +11,7 @@ import {
   engine,
   getBackend,
   getGradient,
+  ones,
   pad,
   registerGradient,
   reshape,
@@ -20,6 +21,7 @@ import {
   util,
   zeros,
   type GradConfig,
+  type NamedTensorMap,
   type GradFunc,
   type NamedAttrMap,
   type Tensor,
@@ -165,11 +167,46 @@ function stridedSliceGrad(dy: Tensor, xShape: number[], attrs: NamedAttrMap): Te
   return pad(g, paddings);
 }
 
+type RunKernel = (kernelName: string, inputs: NamedTensorMap, attrs?: NamedAttrMap) => Tensor | Tensor[];
+const FILLS_BATCH_NORM = Symbol.for('igx.batchNormDefaults');
+
+/**
+ * tensorflow/tfjs#2868: batchNorm without a scale (Keras' `scale=False`, in every InceptionV3) or an
+ * offset (`center=False`) leaves `undefined` inputs on the gradient tape, and backprop then crashes on
+ * every backend. igx feeds the identity instead (scale 1, offset 0), which gives the same values bit for
+ * bit, so the tape holds only tensors. Patched once on the engine, so it covers every backend.
+ */
+function fillBatchNormDefaults(): void {
+  const e = engine() as unknown as { runKernel: RunKernel; [FILLS_BATCH_NORM]?: true };
+  if (e[FILLS_BATCH_NORM] === true) return;
+  const original = e.runKernel.bind(e);
+  e.runKernel = (kernelName, inputs, attrs) => {
+    if (kernelName !== 'FusedBatchNorm' || (inputs.scale != null && inputs.offset != null)) {
+      return original(kernelName, inputs, attrs);
+    }
+    const mean = inputs.mean as Tensor;
+    const filled: NamedTensorMap = {
+      ...inputs,
+      scale: inputs.scale ?? ones(mean.shape),
+      offset: inputs.offset ?? zeros(mean.shape),
+    };
+    try {
+      return original(kernelName, filled, attrs);
+    } finally {
+      // The tape keeps its own clones of what the gradient needs; these two are ours to free.
+      if (inputs.scale == null) (filled.scale as Tensor).dispose();
+      if (inputs.offset == null) (filled.offset as Tensor).dispose();
+    }
+  };
+  e[FILLS_BATCH_NORM] = true;
+}
+
 /**
  * Registers igx's gradients; idempotent, and cheap enough to call on every backend selection (a
  * wrapper replaced by a later re-registration of tfjs's gradients is simply installed again).
  */
 export function registerIgxGradients(): void {
+  fillBatchNormDefaults();
   if (getGradient('StridedSlice') === undefined) {
     registerGradient({
       kernelName: 'StridedSlice',
