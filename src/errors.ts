@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'E_DRIFT_CONFIG' // igx drift: the runs' explain settings differ and --allow-config-change was not given
   | 'E_DRIFT_PAIR' // igx drift: an image is in one run only, or its sha256 differs between the runs
   | 'E_DRIFT_REPORT' // igx drift: a report or its raw .npy is unreadable or invalid
-  | 'E_GALLERY_RUN'; // igx gallery: the run folder is unreadable or holds no *.ig.json reports
+  | 'E_GALLERY_RUN' // igx gallery: the run folder is unreadable or holds no *.ig.json reports
+  | 'E_INTERNAL'; // an error igx did not expect (a bug in igx or a library under it); its stack with --verbose
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_FLAG: 2,
@@ -47,6 +48,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_DRIFT_PAIR: 2,
   E_DRIFT_REPORT: 2,
   E_GALLERY_RUN: 2,
+  E_INTERNAL: 2,
 };
 
 export class IgxError extends Error {
@@ -63,4 +65,20 @@ export class IgxError extends Error {
 
 export function isIgxError(err: unknown): err is IgxError {
   return err instanceof IgxError;
+}
+
+/**
+ * Any error as an IgxError: itself, or E_INTERNAL carrying the unexpected error's message on one line
+ * (its stack stays on `cause`, for --verbose).
+ */
+export function toIgxError(err: unknown): IgxError {
+  if (isIgxError(err)) return err;
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new IgxError('E_INTERNAL', `unexpected error: ${message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
+}
+
+/** The stack to show under --verbose: the unexpected cause's, else the error's own. */
+export function stackOf(err: IgxError): string {
+  const cause = err.cause instanceof Error ? err.cause : err;
+  return cause.stack ?? String(cause);
 }

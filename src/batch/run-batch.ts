@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
-import { IgxError, isIgxError } from '../errors.js';
+import { IgxError, toIgxError } from '../errors.js';
 import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain.js';
 import { IGX_VERSION } from '../package-info.js';
 import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
@@ -137,11 +137,15 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
       emit({ type: 'row', row, result });
     } catch (err) {
       if (err instanceof AbortedError || signal?.aborted) return;
-      // Per-image failures (exit 1 kinds) become rows; anything else (bad flags, a broken model) ends the run.
-      if (!isIgxError(err) || err.exitCode !== 1) throw err;
-      const row: ManifestRow = { ...base, sha256, status: 'failed', report: null, reason: null, error: { code: err.code, message: err.message } };
+      // Per-image failures (exit 1 kinds) become rows and the run goes on; bad flags or a broken model
+      // end the run. An unexpected error becomes the image's row too (E_INTERNAL), then ends the run
+      // (exit 2): it comes from the model or igx, and would most likely repeat on every image.
+      const e = toIgxError(err);
+      if (e.exitCode !== 1 && e.code !== 'E_INTERNAL') throw e;
+      const row: ManifestRow = { ...base, sha256, status: 'failed', report: null, reason: null, error: { code: e.code, message: e.message } };
       await writer.add(row);
       emit({ type: 'row', row });
+      if (e.code === 'E_INTERNAL') throw e;
     }
   };
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isIgxError } from '../errors.js';
+import { stackOf, toIgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
 import { registerConvertCommand } from './convert-command.js';
 import { registerExplainCommand } from './explain-command.js';
@@ -17,6 +17,7 @@ function buildProgram(ctx: CommandContext): Command {
   const program = new Command('igx')
     .description('Explain image classifiers with Integrated Gradients (Sundararajan, Taly, Yan 2017).')
     .version(IGX_VERSION, '-V, --version')
+    .option('--verbose', 'with an unexpected error [E_INTERNAL], print its stack too')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -49,12 +50,23 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       // --help and --version end through here with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (isIgxError(err)) {
-      io.stderr.write(`${c.red('igx:')} ${err.message} [${err.code}]\n`);
-      return err.exitCode;
-    }
-    const e = err as Error;
-    io.stderr.write(`${c.red('igx: unexpected error')} ${e?.stack ?? String(err)}\nPlease report this with the command you ran.\n`);
-    return 70;
+    return reportError(err, { io, c, isVerbose: argv.includes('--verbose') });
   }
+}
+
+/**
+ * One line for any error: `igx: message [E_CODE]`. An unexpected one is E_INTERNAL (exit 2) and asks for
+ * a report; its stack follows only with --verbose. Also used by bin/igx.js for errors that escape main.
+ */
+export function reportError(err: unknown, ctx: { io: CliIo; c: CommandContext['c']; isVerbose: boolean }): number {
+  const e = toIgxError(err);
+  const hint = e.code === 'E_INTERNAL' ? ' (please report this with the command you ran; --verbose shows the stack)' : '';
+  ctx.io.stderr.write(`${ctx.c.red('igx:')} ${e.message} [${e.code}]${hint}\n`);
+  if (e.code === 'E_INTERNAL' && ctx.isVerbose) ctx.io.stderr.write(`${stackOf(e)}\n`);
+  return e.exitCode;
+}
+
+/** For bin/igx.js: report an error that escaped main (an uncaught exception or rejection). */
+export function reportFatal(err: unknown, argv: string[], io: CliIo = defaultIo()): number {
+  return reportError(err, { io, c: createColours(io.stderr, io.env), isVerbose: argv.includes('--verbose') });
 }
