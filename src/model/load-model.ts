@@ -12,6 +12,7 @@ import { toModelError, type ModelAdapter } from './adapter.js';
 import { GraphAdapter } from './graph-adapter.js';
 import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-handler.js';
 import type { LayerSplit } from '../attribution/layer-ig.js';
+import { registerKerasExtras } from './keras-extras.js';
 import { LayersAdapter } from './layers-adapter.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
@@ -57,6 +58,7 @@ async function loadAdapter(files: ModelFiles): Promise<ModelAdapter> {
     }
   }
   let model;
+  registerKerasExtras();
   try {
     model = await loadLayersModel(handler, { strict: true });
   } catch (err) {
