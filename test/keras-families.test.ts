@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { buildFamilyModel, FAMILIES, FAMILY_INPUT, type FamilyName } from './support/keras-families.js';
@@ -212,4 +212,22 @@ describe('Keras application families: input gradients and completeness', () => {
       }
     });
   }
+});
+
+describe('Keras application families: saved as Keras JSON and loaded again', () => {
+  it('every family (with hard_swish, LayerScale, StochasticDepth) reloads strictly and computes the same logits', async () => {
+    await selectBackend('wasm');
+    const x = tf.tensor4d(Float32Array.from(seededNormal(SIZE, 9), Math.tanh), shape4());
+    for (const name of Object.keys(FAMILIES) as FamilyName[]) {
+      const m = models.get(name) ?? buildFamilyModel(name);
+      models.set(name, m);
+      let artifacts: tf.io.ModelArtifacts | undefined;
+      await m.save({ save: async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }) });
+      const reloaded = await loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts), { strict: true });
+      const [a, b] = [m, reloaded].map((model) => tf.tidy(() => Array.from((model.predict(x) as tf.Tensor).dataSync())));
+      reloaded.dispose();
+      assert.deepEqual(b, a, name);
+    }
+    x.dispose();
+  });
 });

@@ -15,7 +15,7 @@ function hardSwish(x: tf.Tensor): tf.Tensor {
 }
 
 class HardSwish extends tf.serialization.Serializable {
-  static readonly className: string = 'hard_swish';
+  static readonly className: string = 'hardSwish';
   apply(x: tf.Tensor): tf.Tensor {
     return hardSwish(x);
   }
@@ -26,7 +26,7 @@ class HardSwish extends tf.serialization.Serializable {
 
 /** Keras 3 names the same function hard_silu too. */
 class HardSilu extends HardSwish {
-  static override readonly className: string = 'hard_silu';
+  static override readonly className: string = 'hardSilu';
 }
 
 /** tfjs-layers hands a deserialized config over in camelCase; code may give Keras' snake_case. */
@@ -98,8 +98,8 @@ export function registerKerasExtras(): void {
   isRegistered = true;
 }
 
-/** For building models in code (tests, fixtures): the activation tfjs-layers resolves by name. */
-export const HARD_SWISH = 'hard_swish';
+/** The activation's tfjs name: tfjs-layers reads Keras' snake_case `hard_swish` as hardSwish. */
+export const HARD_SWISH = 'hardSwish';
 
 /** A LayerScale layer, as Keras' ConvNeXt builds it. */
 export function layerScale(args: LayerScaleArgs): layers.Layer {
