@@ -14,6 +14,7 @@ import { createMemoryIOHandler, readModelFiles, type ModelFiles } from './io-han
 import type { LayerSplit } from '../attribution/layer-ig.js';
 import { registerKerasExtras } from './keras-extras.js';
 import { LayersAdapter } from './layers-adapter.js';
+import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
 import { readSavedModelFiles, resolveSavedModelDir, SavedModelAdapter, type SavedModelLoadOptions } from './savedmodel/load.js';
@@ -250,7 +251,10 @@ class DiskModel implements LoadedModel {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const savedModelDir = await resolveSavedModelDir(path);
   const saved = savedModelDir === undefined ? undefined : await readSavedModelFiles(savedModelDir, options);
-  const files = saved === undefined ? await readModelFiles(await resolveModelJsonPath(path)) : saved.files;
+  // A Keras .keras/.h5 file becomes a layers model in memory, before any model.json is looked for.
+  const kerasKind = saved === undefined ? await detectKerasFile(path) : undefined;
+  const files =
+    saved !== undefined ? saved.files : kerasKind !== undefined ? await readKerasFiles(path, kerasKind) : await readModelFiles(await resolveModelJsonPath(path));
   const modelJsonPath = files.modelJsonPath;
   const sidecar = await readSidecarFile(files.modelDir);
   const adapter = savedModelDir === undefined ? await loadAdapter(files) : await loadSavedModelAdapter(files);
