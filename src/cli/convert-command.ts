@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { selectBackend } from '../engine/backend.js';
+import { convertKerasFile, detectKerasFile } from '../model/keras/index.js';
 import { convertSavedModel, writeGraphModel } from '../model/savedmodel/index.js';
 import { collect, type CommandContext } from './io.js';
 
@@ -7,8 +9,8 @@ const splitTags = (text: string): string[] => text.split(',').map((t) => t.trim(
 export function registerConvertCommand(program: Command, ctx: CommandContext): void {
   program
     .command('convert')
-    .description('convert a TensorFlow SavedModel into a TensorFlow.js graph model (model.json + weight shards), in pure TypeScript')
-    .argument('<saved_model>', 'folder with saved_model.pb (or .pbtxt) and variables/')
+    .description('convert a TensorFlow SavedModel into a TensorFlow.js graph model, or a Keras .keras/.h5 file into a layers model (model.json + weight shards), in pure TypeScript')
+    .argument('<saved_model>', 'folder with saved_model.pb (or .pbtxt) and variables/, or a Keras .keras/.h5 file')
     .argument('<out_dir>', 'folder to write model.json and its weight shards into')
     .option('--signature <name>', 'signature to convert (default: serving_default, or the only one)')
     .option('--tags <list>', 'MetaGraph tag set, comma-separated (default: serve)')
@@ -17,6 +19,15 @@ export function registerConvertCommand(program: Command, ctx: CommandContext): v
     .option('--float-input', 'feed integer inputs that the model only casts to float (uint8 images) as float32, as igx explain does')
     .option('--json', 'print the signature and op counts as JSON on stdout')
     .action(async (savedModel: string, outDir: string, opts: { signature?: string; tags?: string; input?: string[]; output?: string[]; floatInput?: boolean; json?: boolean }) => {
+      const kerasKind = await detectKerasFile(savedModel);
+      if (kerasKind !== undefined) {
+        await selectBackend('cpu'); // tfjs-layers builds the model once to name its weights
+        const written = await convertKerasFile(savedModel, kerasKind, outDir);
+        if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ format: 'layers-model', files: written })}\n`);
+        ctx.say(`igx: converted ${savedModel} (${written.weightCount} weights) into a TensorFlow.js layers model`);
+        ctx.say(`igx: wrote ${written.modelJsonPath} and ${written.weightPaths.length} weight shard(s)`);
+        return;
+      }
       const result = await convertSavedModel(savedModel, {
         signature: opts.signature,
         tags: opts.tags === undefined ? undefined : splitTags(opts.tags),

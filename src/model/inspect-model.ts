@@ -1,6 +1,7 @@
 /** `igx inspect`: what igx sees in a model, and whether the chosen backend can run and differentiate it. */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
+import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
 import { inspectSavedModel } from './savedmodel/inspect.js';
 import { TFJS_OPS } from './savedmodel/tfjs-ops.js';
 import type { LoadedModel } from './types.js';
@@ -53,12 +54,17 @@ export function computeOpCounts(modelJson: Record<string, unknown>, format: stri
   return counts;
 }
 
+/** The model JSON igx loaded: model.json itself, or what a Keras .keras/.h5 file translates to. */
+async function readModelJson(path: string): Promise<Record<string, unknown>> {
+  const kerasKind = await detectKerasFile(path);
+  if (kerasKind !== undefined) return (await readKerasFiles(path, kerasKind)).json as unknown as Record<string, unknown>;
+  return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+}
+
 export async function inspectModel(model: LoadedModel): Promise<ModelInspection> {
   // A SavedModel has no model.json: its ops come from the graph igx builds for the signature.
   const opCounts =
-    model.format === 'savedmodel'
-      ? (await inspectSavedModel(model.path)).opCounts
-      : computeOpCounts(JSON.parse(await readFile(model.modelJsonPath, 'utf8')) as Record<string, unknown>, model.format);
+    model.format === 'savedmodel' ? (await inspectSavedModel(model.path)).opCounts : computeOpCounts(await readModelJson(model.modelJsonPath), model.format);
   const unsupportedOps = model.format === 'layers' ? {} : Object.fromEntries(Object.entries(opCounts).filter(([op]) => !TFJS_OPS.has(op)));
   const outputs = model.outputNames.map((name, index) => {
     try {
