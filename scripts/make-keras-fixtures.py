@@ -94,6 +94,11 @@ def make_weights(seed):
             'head_conv': [f32(1, 1, 7, 6), f32(6)],
             'logits': [f32(6, CLASSES), f32(CLASSES)],
         },
+        'nested': {
+            'block_conv': [f32(3, 3, 3, 4), f32(4)],
+            'block_bn': [pos(4), f32(4), f32(4), pos(4)],
+            'dense': [f32(4, CLASSES), f32(CLASSES)],
+        },
     }
 
 
@@ -113,6 +118,11 @@ def forward_func(x, w):
     y = relu(conv2d_same(y, *w['head_conv']))
     y = y.mean(axis=(0, 1))
     return y @ w['logits'][0] + w['logits'][1]
+
+
+def forward_nested(x, w):
+    y = relu(batch_norm(conv2d_same(x, *w['block_conv']), *w['block_bn']))
+    return y.mean(axis=(0, 1)) @ w['dense'][0] + w['dense'][1]
 
 
 # ---------- configs ----------
@@ -205,8 +215,17 @@ def seq_config(k3):
             'build_config': {'input_shape': [None, H, W, C]}, 'compile_config': None}
 
 
+# A nested model built on an Input has a node of its own (input to output) before the outer model calls
+# it; Keras 2 and 3 number the outer call 1 (functional.py, _should_skip_first_node).
+NESTED_MODELS = {'block'}
+
+
+def node_index(source):
+    return 1 if source in NESTED_MODELS else 0
+
+
 def k3_tensor(source, shape):
-    return {'class_name': '__keras_tensor__', 'config': {'shape': shape, 'dtype': 'float32', 'keras_history': [source, 0, 0]}}
+    return {'class_name': '__keras_tensor__', 'config': {'shape': shape, 'dtype': 'float32', 'keras_history': [source, node_index(source), 0]}}
 
 
 def func_graph():
@@ -239,8 +258,12 @@ def func_config(k3, extra=None):
             name = inp
         else:
             config = make(k3)
-            name = config['name']
-            obj = layer(cls, config, k3, build)
+            if cls == 'Sequential':  # a nested model: its serialized entry as a whole
+                obj = dict(config)
+                name = config['config']['name']
+            else:
+                name = config['name']
+                obj = layer(cls, config, k3, build)
         shapes[name] = out_shape
         obj['name'] = name
         resolve = lambda n: inp if n == 'input' else n  # noqa: E731
@@ -251,7 +274,7 @@ def func_config(k3, extra=None):
             obj['inbound_nodes'] = [{'args': args, 'kwargs': kwargs}]
         else:
             flat = inputs[0] if isinstance(inputs[0], list) else inputs
-            obj['inbound_nodes'] = [[[resolve(n), 0, 0, dict(kwargs)] for n in flat]]
+            obj['inbound_nodes'] = [[[resolve(n), node_index(resolve(n)), 0, dict(kwargs)] for n in flat]]
         layers.append(obj)
     last = layers[-1]['name']
     config = {'name': 'functional' if k3 else 'model', 'trainable': True, 'layers': layers,
@@ -260,6 +283,29 @@ def func_config(k3, extra=None):
         return {'class_name': 'Functional', 'config': config}
     return {'module': 'keras.src.models.functional', 'class_name': 'Functional', 'config': config,
             'registered_name': 'Functional', 'build_config': {'input_shape': None}, 'compile_config': None}
+
+
+def nested_config(k3):
+    """A functional model around a nested Sequential 'block' (Conv2D, BatchNormalization, ReLU)."""
+    inner = {'name': 'block', 'trainable': True, 'layers': [
+        input_layer('block_input', k3),
+        layer('Conv2D', conv_config('block_conv', 4, 3, 'linear', k3), k3, [None, H, W, C]),
+        layer('BatchNormalization', bn_config('block_bn', k3), k3, [None, H, W, 4]),
+        layer('ReLU', {'name': 'block_relu', 'trainable': True, 'dtype': policy(k3), 'max_value': None, 'negative_slope': 0.0, 'threshold': 0.0}, k3, [None, H, W, 4]),
+    ]}
+    if k3:
+        inner['dtype'] = policy(True)
+        block = {'module': 'keras', 'class_name': 'Sequential', 'config': inner, 'registered_name': None, 'build_config': {'input_shape': [None, H, W, C]}}
+    else:
+        block = {'class_name': 'Sequential', 'config': inner}
+    s = [None, H, W, C]
+    graph = [
+        ('InputLayer', None, [], {}, None, s),
+        ('Sequential', lambda k3: block, ['input'], {}, s, [None, H, W, 4]),
+        ('GlobalAveragePooling2D', lambda k3: {'name': 'global_average_pooling2d', 'trainable': True, 'dtype': policy(k3), 'data_format': 'channels_last', 'keepdims': False}, ['block'], {}, [None, H, W, 4], [None, 4]),
+        ('Dense', lambda k3: dense_config('dense', CLASSES, 'softmax', k3), ['global_average_pooling2d'], {}, [None, 4], [None, CLASSES]),
+    ]
+    return func_config(k3, graph)
 
 
 # ---------- Keras 2 .h5 ----------
@@ -281,6 +327,9 @@ def write_k2_weights(group, layer_list, weights):
         g = group.create_group(name)
         values = weights.get(name, [])
         names = k2_weight_names(name, cls, len(values)) if values else []
+        if cls == 'Sequential':  # a nested model: all its layers' weights, trainable first (Keras 2 _legacy_weights)
+            values = weights['block_conv'] + weights['block_bn'][:2] + weights['block_bn'][2:]
+            names = k2_weight_names('block_conv', 'Conv2D', 2) + k2_weight_names('block_bn', 'BatchNormalization', 4)
         g.attrs['weight_names'] = np.asarray([n.encode('utf8') for n in names])
         for n, v in zip(names, values):
             d = g.create_dataset(n, v.shape, dtype=v.dtype)
@@ -323,6 +372,11 @@ def weights_h5_bytes(layer_list, weights, with_optimizer=False):
             g = f.create_group(f'layers/{key}').create_group('vars')
             for i, v in enumerate(weights.get(name, [])):
                 g[str(i)] = v
+            if cls == 'Sequential':  # a nested model: layers/sequential/layers/<class>/vars
+                for inner, inner_cls in (('block_conv', 'conv2d'), ('block_bn', 'batch_normalization'), (None, 're_lu')):
+                    ig = f.create_group(f'layers/{key}/layers/{inner_cls}').create_group('vars')
+                    for i, v in enumerate(weights.get(inner, []) if inner else []):
+                        ig[str(i)] = v
         if with_optimizer:
             og = f.create_group('optimizer').create_group('vars')
             og['0'] = np.asarray(12, dtype=np.int64)
@@ -367,6 +421,15 @@ def main():
             write_k2_h5(os.path.join(OUT, 'functional.h5'), func, func_list, w['func'])
     for name in ('sequential.keras', 'sequential.h5'):
         ref['models'][name] = {'logits': seq_logits.tolist(), 'probabilities': softmax(seq_logits).tolist()}
+    nested_logits = forward_nested(x.astype(np.float64), w['nested'])
+    for k3, name in ((False, 'nested.h5'), (True, 'nested.keras')):
+        cfg = nested_config(k3)
+        lst = layer_list_of(cfg)
+        if k3:
+            write_keras(os.path.join(OUT, name), cfg, lst, w['nested'])
+        else:
+            write_k2_h5(os.path.join(OUT, name), cfg, lst, w['nested'])
+        ref['models'][name] = {'logits': nested_logits.tolist(), 'probabilities': softmax(nested_logits).tolist()}
     for name in ('functional.keras', 'functional.h5'):
         ref['models'][name] = {'logits': func_logits.tolist(), 'probabilities': softmax(func_logits).tolist()}
 

@@ -23,7 +23,7 @@ interface Reference {
 }
 
 const KERAS = (...parts: string[]): string => fixture('keras', ...parts);
-const MODELS = ['sequential.h5', 'functional.h5', 'sequential.keras', 'functional.keras'];
+const MODELS = ['sequential.h5', 'functional.h5', 'nested.h5', 'sequential.keras', 'functional.keras', 'nested.keras'];
 const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'igx-keras-'));
 const igx = (args: string[]) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
