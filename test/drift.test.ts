@@ -249,6 +249,12 @@ test('config guard: settings from the reports, igx-run.json overriding what the 
   const fromReports = buildReportConfig(report);
   assert.deepEqual(fromReports, {
     method: 'gausslegendre',
+    path: 'straight',
+    'max sigma': 'n/a',
+    smoothing: 'none',
+    layer: 'none',
+    output: null,
+    signature: null,
     steps: '8',
     baselines: 'black',
     target: 'top',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExplainConfig } from './explain-config.js';
+import { HASHED_SETTINGS, type RunSetting } from './run-settings.js';
 
 /** JSON with object keys sorted, so equal values always give equal text. */
 export function stringifyCanonical(value: unknown): string {
@@ -14,40 +15,25 @@ export function stringifyCanonical(value: unknown): string {
 }
 
 /**
- * The settings that decide an image's outputs, with the model's identity. Where files go, how many workers
- * and which backend run it, and how progress is shown do not change what is computed, so they stay out:
- * a resumed or sharded run with other such settings still reuses finished images.
+ * How a hashed setting enters the hash, where not as it is: the model by its sha256 (not its path), the
+ * blur sigma only where the path blurs, and open values as null. (Kept as the hash always read them, so
+ * `--resume` still recognises runs of earlier versions.)
+ */
+const HASH_VALUES: Partial<Record<RunSetting, (config: ExplainConfig) => unknown>> = {
+  model: () => undefined,
+  maxSigma: (c) => (c.path === 'blur' ? c.maxSigma : undefined),
+  steps: (c) => c.steps ?? null,
+  preprocess: (c) => c.preprocess ?? null,
+  resize: (c) => c.resize ?? null,
+};
+
+/**
+ * The settings that decide an image's outputs (RUN_SETTINGS: all but execution), with the model's
+ * identity: a resumed or sharded run with other execution settings still reuses finished images.
  */
 export function buildOutcomeConfig(config: ExplainConfig, modelSha256: string): Record<string, unknown> {
-  return {
-    modelSha256,
-    signature: config.signature,
-    tags: config.tags,
-    input: config.input,
-    output: config.output,
-    outputSpace: config.outputSpace,
-    target: config.target,
-    method: config.method,
-    path: config.path,
-    layer: config.layer,
-    maxSigma: config.path === 'blur' ? config.maxSigma : undefined,
-    smooth: config.smooth,
-    baselineDir: config.baselineDir,
-    mask: config.mask,
-    panel: config.panel,
-    steps: config.steps ?? null,
-    tolerance: config.tolerance,
-    maxSteps: config.maxSteps,
-    baselines: config.baselines,
-    baselineSamples: config.baselineSamples,
-    seed: config.seed,
-    preprocess: config.preprocess ?? null,
-    resize: config.resize ?? null,
-    polarity: config.polarity,
-    clipPercentile: config.clipPercentile,
-    saveRaw: config.saveRaw,
-    maxPixels: config.maxPixels,
-  };
+  const entries = HASHED_SETTINGS.map((k) => [k, (HASH_VALUES[k] ?? ((c: ExplainConfig) => c[k]))(config)] as const);
+  return { modelSha256, ...Object.fromEntries(entries) };
 }
 
 export function computeConfigHash(config: ExplainConfig, modelSha256: string): string {

@@ -8,7 +8,7 @@ import { IgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
 import { buildErrorRow, buildPairs, checkPair, chooseMapSource, compareImage, computeDriftExitCode, computeDriftSummary, computeNoiseKind, defaultThresholds } from './compare.js';
-import { buildRunConfig, compareRunConfigs } from './config-guard.js';
+import { buildRunConfig, compareRunConfigs, type GuardedConfig } from './config-guard.js';
 import { buildDriftMarkdown, buildDriftPanel, buildJunitXml, DEFAULT_WORST_ROWS, renderDriftPanelPng } from './outputs.js';
 import { buildGridMap, readRawMap, readRun, type AttributionMap, type LoadedRun, type RunEntry } from './runs.js';
 import { DRIFT_SCHEMA_VERSION, DriftReportSchema, type DriftImage, type DriftReport, type DriftThresholds, type MapChoice, type NoiseKind } from './schema.js';
@@ -76,6 +76,10 @@ export function buildDriftWarnings(noise: NoiseKind, rows: DriftImage[], runs: {
   return warnings;
 }
 
+/** drift.json lists the settings a run records; one it does not (null) is left out. */
+const recordedOnly = (config: GuardedConfig): Record<string, string> =>
+  Object.fromEntries(Object.entries(config).filter((e): e is [string, string] => e[1] !== null));
+
 export async function runDrift(options: DriftOptions): Promise<DriftResult> {
   const mapChoice = options.map ?? 'auto';
   const baseline = await readRun(options.baseline);
@@ -132,8 +136,8 @@ export async function runDrift(options: DriftOptions): Promise<DriftResult> {
   const report: DriftReport = DriftReportSchema.parse({
     schemaVersion: DRIFT_SCHEMA_VERSION,
     igxVersion: IGX_VERSION,
-    baseline: { path: options.baseline, reports: baseline.entries.length, configSource: b.source, config: b.config },
-    current: { path: options.current, reports: current.entries.length, configSource: c.source, config: c.config },
+    baseline: { path: options.baseline, reports: baseline.entries.length, configSource: b.source, config: recordedOnly(b.config) },
+    current: { path: options.current, reports: current.entries.length, configSource: c.source, config: recordedOnly(c.config) },
     noise,
     thresholds,
     mapChoice,

@@ -36,6 +36,10 @@ export const DriftInputReportSchema = z.looseObject({
     minus: ClassScore.nullable(),
   }),
   method: z.string(),
+  // Reports of igx versions before Blur/Guided IG, SmoothGrad and layer IG lack these: straight IG, none.
+  path: z.looseObject({ kind: z.string(), maxSigma: z.number().nullable() }).optional(),
+  smoothing: z.looseObject({ kind: z.string(), samples: z.number().int(), sigma: z.number() }).nullable().optional(),
+  layer: z.looseObject({ name: z.string() }).nullable().optional(),
   steps: z.number().int().positive(),
   adaptive: z.looseObject({ tolerance: z.number(), maxSteps: z.number().int() }).nullable(),
   baselines: z.array(z.looseObject({ kind: z.string(), spec: z.string(), sample: z.number().int().nonnegative() })),
@@ -83,6 +87,14 @@ export const RunManifestSchema = z.looseObject({
     baselines: z.array(z.string()).optional(),
     baselineSamples: z.number().int().positive().optional(),
     target: z.string().optional(),
+    path: z.string().optional(),
+    maxSigma: z.number().optional(),
+    smooth: z.looseObject({ samples: z.number().int(), sigma: z.number(), kind: z.string() }).optional(),
+    layer: z.string().optional(),
+    output: z.union([z.string(), z.number()]).optional(),
+    signature: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    input: z.string().optional(),
   }),
   rows: z
     .array(
