@@ -2,8 +2,9 @@
  * The explain use case: config → backend → model → image → attribution → report and files.
  * Returns data and writes files; never prints (the CLI does).
  */
+import { buildImageOutputNames, type ImageOutput } from './report/run-layout.js';
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   computeScores,
@@ -269,16 +270,8 @@ function toJsonCompleteness(c: Completeness) {
  * Output file names for an image: photo.jpg → photo.ig.png, photo.overlay.png, photo.ig.json, photo.ig.npy.
  * `outputStem` (a path under --out without extension, e.g. a/photo) mirrors an input tree.
  */
-export function buildOutputNames(imagePath: string, outputStem?: string): { heatmap: string; overlay: string; report: string; raw: string; mask: string; panel: string } {
-  const stem = outputStem ?? basename(imagePath, extname(imagePath));
-  return {
-    heatmap: `${stem}.ig.png`,
-    overlay: `${stem}.overlay.png`,
-    report: `${stem}.ig.json`,
-    raw: `${stem}.ig.npy`,
-    mask: `${stem}.mask.png`,
-    panel: `${stem}.panel.png`,
-  };
+export function buildOutputNames(imagePath: string, outputStem?: string): Record<ImageOutput, string> {
+  return buildImageOutputNames(imagePath, outputStem);
 }
 
 export interface ExplainImageOptions {

@@ -17,7 +17,8 @@ export { openExplainPool, type ExplainPool, type ExplainPoolInfo } from './pool/
 export { runBatch, type BatchEvent, type BatchOptions, type BatchSummary, type ImageExplainer } from './batch/run-batch.js';
 export { mergeRuns } from './batch/merge-runs.js';
 export { ManifestSchema, type Manifest, type ManifestRow } from './report/manifest.js';
-export { computeAttributions, type MethodResult, type PathKind } from './attribution/compute-attributions.js';
+export { computeAttributions, type MethodResult } from './attribution/compute-attributions.js';
+export { PATH_KINDS, SMOOTH_KINDS, type PathKind, type SmoothKind } from './attribution/types.js';
 export { computeSmoothGradIG } from './attribution/smoothgrad.js';
 export { computeBlurIG } from './attribution/blur-ig.js';
 export { computeGuidedIG } from './attribution/guided-ig.js';

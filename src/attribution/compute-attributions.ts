@@ -7,11 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { computeBlurIG } from './blur-ig.js';
 import { computeGuidedIG, GUIDED_IG_DEFAULTS } from './guided-ig.js';
 import { computeCompleteness, computeIntegratedGradients, type BaselineAttribution, type IntegratedGradientsOptions, type IntegratedGradientsResult } from './integrated-gradients.js';
-import { computeSmoothGradIG, type SmoothKind } from './smoothgrad.js';
-import type { ForwardFn, Target } from './types.js';
-
-export const PATH_KINDS = ['straight', 'blur', 'guided'] as const;
-export type PathKind = (typeof PATH_KINDS)[number];
+import { computeSmoothGradIG } from './smoothgrad.js';
+import type { ForwardFn, PathKind, SmoothKind, Target } from './types.js';
 
 export interface PathOptions {
   kind: PathKind;

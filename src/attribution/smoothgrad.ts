@@ -6,14 +6,7 @@ import {
   type Completeness,
   type IntegratedGradientsOptions,
 } from './integrated-gradients.js';
-import type { ForwardFn, Target } from './types.js';
-
-/**
- * How the noisy attributions are combined (Captum NoiseTunnel's names): `smoothgrad` their mean,
- * `smoothgrad_sq` the mean of their squares, `vargrad` their variance (population, as Captum).
- */
-export type SmoothKind = 'smoothgrad' | 'smoothgrad_sq' | 'vargrad';
-export const SMOOTH_KINDS: readonly SmoothKind[] = ['smoothgrad', 'smoothgrad_sq', 'vargrad'];
+import type { ForwardFn, SmoothKind, Target } from './types.js';
 
 export interface SmoothGradOptions {
   /** Noisy copies of the input (N ≥ 1). */

@@ -1,10 +1,11 @@
 /** `igx merge`: join the manifests of a run's shards (or of several runs of one config) into one. */
+import { isShardManifestName } from '../report/run-layout.js';
 import { readdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { IgxError } from '../errors.js';
 import { computeCounts, MANIFEST_NAME, readManifest, writeManifest, type Manifest, type ManifestRow } from '../report/manifest.js';
 
-const isManifestName = (name: string): boolean => name === MANIFEST_NAME || /^igx-run\.shard-\d+-of-\d+\.json$/.test(name);
+const isManifestName = (name: string): boolean => name === MANIFEST_NAME || isShardManifestName(name);
 
 export interface MergeResult {
   path: string;

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
 import { PRESETS } from '../config/sidecar.js';
+import { OUTPUT_SPACES } from '../model/types.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';
 import { buildEvaluateBaselines, DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
@@ -53,7 +54,7 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     .argument('<image...>', 'image files')
     .option('-m, --model <path>', 'tfjs graph or layers model (default: the embedded MobileNet v1 0.25)')
     .option('-t, --target <target>', 'top, a class index, a label or A-B (default: top)')
-    .addOption(new Option('--output-space <space>', 'logits: F reads the softmax\'s input when the output is a softmax; the curves read the same F (default: what the model outputs)').choices(['probabilities', 'logits']))
+    .addOption(new Option('--output-space <space>', 'logits: F reads the softmax\'s input when the output is a softmax; the curves read the same F (default: what the model outputs)').choices(OUTPUT_SPACES))
     .option('-s, --steps <n>', 'exactly n IG points per baseline (default: adaptive from 50)');
   addMethodOptions(head)
     .option('-b, --baseline <spec>', `IG baseline, as for explain; repeat to average (default: the curves' references, ${buildEvaluateBaselines(DEFAULT_EVALUATE_OPTIONS).join(' and ')})`, collect)

@@ -4,8 +4,10 @@ import { METHODS } from '../attribution/types.js';
 import { runBatch, type BatchEvent, type ImageExplainer } from '../batch/run-batch.js';
 import { parseShard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
-import { BACKENDS, parseExplainFlags, POLARITIES, type RawExplainFlags } from '../config/explain-config.js';
+import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
+import { POLARITIES } from '../image/colormap.js';
+import { OUTPUT_SPACES } from '../model/types.js';
 import { openExplainPool } from '../pool/explain-pool.js';
 import { writeGallery } from '../report/gallery.js';
 import { addMethodOptions, collect, type CommandContext } from './io.js';
@@ -33,7 +35,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--tags <list>', 'SavedModels: the MetaGraph tag set, comma-separated (default: serve)')
     .option('--input <key>', 'SavedModels: the signature input that takes the image, when it has several')
     .option('--output <name|index>', 'the model output F reads; for SavedModels a signature output key (default: the last)')
-    .addOption(new Option('--output-space <space>', 'probabilities, or logits = the input of the output softmax (default: what the model outputs)').choices(['probabilities', 'logits']))
+    .addOption(new Option('--output-space <space>', 'probabilities, or logits = the input of the output softmax (default: what the model outputs)').choices(OUTPUT_SPACES))
     .option('-t, --target <target>', 'top (the predicted class), a class index, a label, or A-B for F = out[A] - out[B] (default: top)')
     .addOption(new Option('--method <method>', 'quadrature rule along the path (default: gausslegendre)').choices(METHODS as string[]))
     .option('-s, --steps <n>', 'exactly n interpolation points per baseline (default: adaptive from 50)')

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { Option, type Command } from 'commander';
+import { PATH_KINDS, SMOOTH_KINDS } from '../attribution/types.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -29,9 +30,9 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 /** The attribution method's flags, shared by explain and evaluate so both name and describe them alike. */
 export function addMethodOptions(command: Command): Command {
   return command
-    .addOption(new Option('--path <kind>', 'straight (Integrated Gradients), blur (Blur IG, Xu et al. 2020) or guided (Guided IG, Kapishnikov et al. 2021) (default: straight)').choices(['straight', 'blur', 'guided']))
+    .addOption(new Option('--path <kind>', 'straight (Integrated Gradients), blur (Blur IG, Xu et al. 2020) or guided (Guided IG, Kapishnikov et al. 2021) (default: straight)').choices(PATH_KINDS))
     .option('--max-sigma <px>', "Blur IG: blur of the path's start, in pixels (default: 50)")
     .option('--smooth <n>', 'SmoothGrad over IG: average IG over n noisy copies of the input')
     .option('--noise <sigma>', 'SmoothGrad: noise sigma in preprocessed input units (default: 0.3)')
-    .addOption(new Option('--smooth-kind <kind>', 'SmoothGrad: smoothgrad (mean), smoothgrad_sq (mean of squares), vargrad (variance) (default: smoothgrad)').choices(['smoothgrad', 'smoothgrad_sq', 'vargrad']));
+    .addOption(new Option('--smooth-kind <kind>', 'SmoothGrad: smoothgrad (mean), smoothgrad_sq (mean of squares), vargrad (variance) (default: smoothgrad)').choices(SMOOTH_KINDS));
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { METHODS, type Method } from '../attribution/types.js';
+import { METHODS, PATH_KINDS, SMOOTH_KINDS, type Method, type PathKind, type SmoothKind } from '../attribution/types.js';
 import { IgxError } from '../errors.js';
+import { POLARITIES, type Polarity } from '../image/colormap.js';
+import { OUTPUT_SPACES, type OutputSpace } from '../model/types.js';
 import { PRESETS, RESIZE_MODES, type Preprocess, type ResizeMode } from './sidecar.js';
 
-export const POLARITIES = ['positive', 'negative', 'absolute', 'all'] as const;
-export type Polarity = (typeof POLARITIES)[number];
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 /** The flags of `igx explain` as commander hands them over: strings, string lists and booleans. */
@@ -57,11 +57,11 @@ export interface ExplainConfig {
   /** Layer IG: attribute to this layer's activations instead of the input pixels (layers models). */
   layer?: string;
   /** The attribution path: the straight line (IG), blurring (Blur IG) or guided (Guided IG). */
-  path: 'straight' | 'blur' | 'guided';
+  path: PathKind;
   /** Blur IG: the path starts at the input blurred with this sigma, in pixels. */
   maxSigma: number;
   /** SmoothGrad over IG: N noisy copies of the input, noise sigma in preprocessed units. */
-  smooth?: { samples: number; sigma: number; kind: 'smoothgrad' | 'smoothgrad_sq' | 'vargrad' };
+  smooth?: { samples: number; sigma: number; kind: SmoothKind };
   /** Expected gradients: baselines drawn (seeded) from this folder of images, --baseline-samples of them. */
   baselineDir?: string;
   /** Mask visualizer: keep the top attributions after blurring the map (blurPx) and thresholding at quantile q. */
@@ -75,7 +75,7 @@ export interface ExplainConfig {
   tags?: string[];
   input?: string;
   output?: string | number;
-  outputSpace?: 'probabilities' | 'logits';
+  outputSpace?: OutputSpace;
   target: string;
   method: Method;
   /** Exactly this many points; undefined means adaptive from 50. */
@@ -145,11 +145,11 @@ const byteSize = z
 const FLAG_SCHEMA = z.strictObject({
   model: z.string().min(1).optional(),
   layer: z.string().min(1).optional(),
-  path: z.enum(['straight', 'blur', 'guided'], { message: 'expected straight, blur or guided' }).optional(),
+  path: z.enum(PATH_KINDS, { message: `expected one of ${PATH_KINDS.join(', ')}` }).optional(),
   maxSigma: realNumber((n) => n > 0, 'a number > 0 (pixels)').optional(),
   smooth: wholeNumber(1, 10000).optional(),
   noise: realNumber((n) => n > 0, 'a number > 0 (preprocessed units)').optional(),
-  smoothKind: z.enum(['smoothgrad', 'smoothgrad_sq', 'vargrad'], { message: 'expected smoothgrad, smoothgrad_sq or vargrad' }).optional(),
+  smoothKind: z.enum(SMOOTH_KINDS, { message: `expected one of ${SMOOTH_KINDS.join(', ')}` }).optional(),
   baselineDir: z.string().min(1).optional(),
   mask: z.boolean().optional(),
   blur: realNumber((n) => n >= 0, 'a number ≥ 0 (pixels)').optional(),
@@ -164,7 +164,7 @@ const FLAG_SCHEMA = z.strictObject({
     .optional(),
   input: z.string().min(1).optional(),
   output: z.string().min(1).optional(),
-  outputSpace: z.enum(['probabilities', 'logits'], { message: 'expected probabilities or logits' }).optional(),
+  outputSpace: z.enum(OUTPUT_SPACES, { message: `expected one of ${OUTPUT_SPACES.join(', ')}` }).optional(),
   target: z.string().min(1, { message: 'expected top, a class index, a label or A-B' }).optional(),
   method: z.enum(METHODS as [Method, ...Method[]], { message: `expected one of ${METHODS.join(', ')}` }).optional(),
   steps: wholeNumber(1, 100000).optional(),

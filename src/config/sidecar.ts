@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTPUT_SPACES } from '../model/types.js';
 
 /** Preprocessing from pixels in 0..255 to model input: a preset, or per-channel mean/std ((x - mean) / std). */
 export const PRESETS = ['[-1,1]', '[0,1]', 'imagenet', 'raw'] as const;
@@ -25,7 +26,7 @@ export const SidecarSchema = z.strictObject({
   preprocess: PreprocessSchema.optional(),
   labels: z.union([z.string(), z.array(z.string())]).optional(),
   output: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-  outputSpace: z.enum(['probabilities', 'logits']).optional(),
+  outputSpace: z.enum(OUTPUT_SPACES).optional(),
   resize: z.enum(RESIZE_MODES).optional(),
   /**
    * [height, width, channels] for a model whose input shape leaves height or width open (-1); it must

@@ -2,6 +2,7 @@
  * The drift use case: two explain runs → config guard → per-image comparison → drift.json, drift.md,
  * drift.junit.xml and panels. Returns data and writes files; never prints (the CLI does).
  */
+import { DRIFT_FILES, DRIFT_PANEL_SUFFIX } from '../report/run-layout.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IgxError } from '../errors.js';
@@ -33,7 +34,7 @@ export interface DriftResult {
   files: { json: string; markdown: string; junit: string; panels: string[] };
 }
 
-export const DRIFT_FILES = { json: 'drift.json', markdown: 'drift.md', junit: 'drift.junit.xml', panels: 'panels' } as const;
+export { DRIFT_FILES };
 
 async function readMap(entry: RunEntry, source: 'raw' | 'grid'): Promise<AttributionMap> {
   const report = entry.report!;
@@ -53,7 +54,7 @@ async function removeOldPanels(dir: string): Promise<void> {
   for (const e of entries) {
     const path = join(dir, e.name);
     if (e.isDirectory()) await removeOldPanels(path);
-    else if (e.isFile() && e.name.endsWith('.drift.png')) await rm(path, { force: true });
+    else if (e.isFile() && e.name.endsWith(DRIFT_PANEL_SUFFIX)) await rm(path, { force: true });
   }
 }
 
@@ -127,7 +128,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftResult> {
     }
     const { row } = compareImage(pair, bm, cm, thresholds);
     if (row.status === 'drift') {
-      row.panel = `${DRIFT_FILES.panels}/${pair.key}.drift.png`;
+      row.panel = `${DRIFT_FILES.panels}/${pair.key}${DRIFT_PANEL_SUFFIX}`;
       panels.push({ path: row.panel, baseline: bm, current: cm });
     }
     rows.push(row);

@@ -3,6 +3,7 @@
  * the flat layout and one that mirrors the input tree work), keyed by its path relative to the folder,
  * and the explain settings the config guard compares — from `igx-run.json` when the run has one.
  */
+import { REPORT_SUFFIX, RUN_FILES, stripReportSuffix } from '../report/run-layout.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -13,7 +14,7 @@ import type { ComparedGrids } from './metrics.js';
 import { decodeNpy } from './npy.js';
 import type { MapSource } from './schema.js';
 
-export const REPORT_SUFFIX = '.ig.json';
+export { REPORT_SUFFIX };
 
 const ClassScore = z.looseObject({ index: z.number().int().nonnegative(), label: z.string().nullable(), score: z.number() });
 
@@ -50,7 +51,7 @@ export const DriftInputReportSchema = z.looseObject({
   outputs: z.looseObject({ raw: z.string().nullable() }),
 });
 export type Report = z.infer<typeof DriftInputReportSchema>;
-export const RUN_MANIFEST = 'igx-run.json';
+export const RUN_MANIFEST = RUN_FILES.manifest;
 
 export interface RunEntry {
   /** The report's path relative to the run folder, / separated, without `.ig.json`. */
@@ -158,7 +159,7 @@ export async function readRunManifest(root: string): Promise<RunManifest | null>
 /** One report file → an entry; an unreadable or invalid report becomes an entry with an error. */
 export async function readRunEntry(root: string, reportPath: string): Promise<RunEntry> {
   const file = join(root, ...reportPath.split('/'));
-  const key = reportPath.slice(0, -REPORT_SUFFIX.length);
+  const key = stripReportSuffix(reportPath);
   const dir = join(file, '..');
   const fail = (message: string): RunEntry => ({ key, reportPath, dir, report: null, error: { code: 'E_DRIFT_REPORT', message } });
   let json: unknown;

@@ -3,8 +3,9 @@
  * deletion and insertion curves of its pixel order against random orders. Returns data and writes
  * `<stem>.evaluate.json`; never prints.
  */
+import { buildImageOutputNames } from '../report/run-layout.js';
 import { mkdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions } from '../attribution/compute-attributions.js';
 import { IgxError } from '../errors.js';
@@ -106,7 +107,7 @@ export interface Randomization extends MapSimilarity {
 }
 
 export function buildEvaluationName(imagePath: string, outputStem?: string): string {
-  return `${outputStem ?? basename(imagePath, extname(imagePath))}.evaluate.json`;
+  return buildImageOutputNames(imagePath, outputStem).evaluate;
 }
 
 export async function evaluateImage(

@@ -5,8 +5,8 @@ import { IgxError } from '../errors.js';
  * overlay blend. No sharp here; render.ts only encodes what these produce.
  */
 
-export type Polarity = 'positive' | 'negative' | 'absolute' | 'all';
-export const POLARITIES: readonly Polarity[] = ['positive', 'negative', 'absolute', 'all'];
+export const POLARITIES = ['positive', 'negative', 'absolute', 'all'] as const;
+export type Polarity = (typeof POLARITIES)[number];
 export const DEFAULT_CLIP_PERCENTILE = 99;
 /** Opacity of the heatmap over the photo where the normalised magnitude is 1. */
 export const OVERLAY_MAX_ALPHA = 0.75;

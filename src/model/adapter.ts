@@ -4,13 +4,13 @@
 import type { LayerSplit } from '../attribution/layer-ig.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import { IgxError } from '../errors.js';
-import type { ModelFormat, OutputSpace } from './types.js';
+import type { ModelFormat, OutputSpace, ReadSpace } from './types.js';
 
 /** One output, read in one space, as a raw function of the model's own input tensor. */
 export interface AdaptedOutput {
   /** Input of the model's own rank ([b,h,w,c], or [b,h,w] for rank-3 inputs) → the tensor read. */
   run: (input: tf.Tensor) => tf.Tensor;
-  space: 'probabilities' | 'logits' | 'raw';
+  space: ReadSpace;
   /** Node or layer read. */
   readsFrom: string;
   /** Elements per example, when the model states them; undefined means: probe with a forward pass. */

@@ -3,7 +3,12 @@ import type { ForwardFn } from '../attribution/types.js';
 import type { Sidecar } from '../config/sidecar.js';
 
 export type ModelFormat = 'graph' | 'layers' | 'savedmodel';
-export type OutputSpace = 'probabilities' | 'logits';
+/** What F may be asked to read (--output-space). */
+export const OUTPUT_SPACES = ['probabilities', 'logits'] as const;
+export type OutputSpace = (typeof OUTPUT_SPACES)[number];
+/** What F reads: an output space, or 'raw' for an output that is no softmax. */
+export const READ_SPACES = [...OUTPUT_SPACES, 'raw'] as const;
+export type ReadSpace = (typeof READ_SPACES)[number];
 
 /** Which output F reads and in which space. Fields left out fall back to the sidecar, then the defaults. */
 export interface OutputChoice {
@@ -30,7 +35,7 @@ export interface ModelForward {
   outputIndex: number;
   numClasses: number;
   /** What F reads: the softmax's probabilities, its input logits, or an output that is no softmax. */
-  space: 'probabilities' | 'logits' | 'raw';
+  space: ReadSpace;
   /**
    * The node (graph models) or layer (layers models) F reads: the output itself, or the softmax's input
    * for 'logits'.

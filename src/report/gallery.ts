@@ -4,6 +4,7 @@
  * completeness error, the faithfulness AUCs when `<stem>.evaluate.json` is there, and the drift status
  * when a drift.json is given or found in the run. Sortable in the page; no network assets.
  */
+import { IMAGE_SUFFIXES, REPORT_SUFFIX, RUN_FILES, stripReportSuffix } from './run-layout.js';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
@@ -34,7 +35,7 @@ async function findReports(dir: string): Promise<string[]> {
       if (e.name.startsWith('.')) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith('.ig.json')) out.push(p);
+      else if (e.isFile() && e.name.endsWith(REPORT_SUFFIX)) out.push(p);
     }
   };
   await walk(dir);
@@ -53,7 +54,7 @@ export async function collectGalleryRows(runDir: string, driftPath?: string): Pr
   } catch (err) {
     throw new IgxError('E_GALLERY_RUN', `${runDir}: cannot read the run folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
-  if (reports.length === 0) throw new IgxError('E_GALLERY_RUN', `${runDir}: no *.ig.json reports in the folder`);
+  if (reports.length === 0) throw new IgxError('E_GALLERY_RUN', `${runDir}: no *${REPORT_SUFFIX} reports in the folder`);
   const driftFile = driftPath ?? (existsSync(join(runDir, 'drift.json')) ? join(runDir, 'drift.json') : undefined);
   const drift = new Map<string, { status: string; spearman: number | null }>();
   if (driftFile) {
@@ -71,16 +72,17 @@ export async function collectGalleryRows(runDir: string, driftPath?: string): Pr
       method: string;
       outputs: { heatmap: string; overlay: string };
     };
-    const stem = path.slice(0, -'.ig.json'.length);
+    const stem = stripReportSuffix(path);
+    const named = (kind: 'panel' | 'evaluate'): string => `${stem}${IMAGE_SUFFIXES[kind]}`;
     const key = toPosix(relative(runDir, stem));
     const rel = (file: string): string => toPosix(relative(runDir, join(dirname(path), file)));
     const pictures: GalleryRow['pictures'] = [];
-    if (existsSync(`${stem}.panel.png`)) pictures.push({ kind: 'panel', src: toPosix(relative(runDir, `${stem}.panel.png`)) });
+    if (existsSync(named('panel'))) pictures.push({ kind: 'panel', src: toPosix(relative(runDir, named('panel'))) });
     if (existsSync(join(dirname(path), report.outputs.overlay))) pictures.push({ kind: 'overlay', src: rel(report.outputs.overlay) });
     if (existsSync(join(dirname(path), report.outputs.heatmap))) pictures.push({ kind: 'heatmap', src: rel(report.outputs.heatmap) });
     let faithfulness: GalleryRow['faithfulness'] = null;
-    if (existsSync(`${stem}.evaluate.json`)) {
-      const e = JSON.parse(await readFile(`${stem}.evaluate.json`, 'utf8')) as {
+    if (existsSync(named('evaluate'))) {
+      const e = JSON.parse(await readFile(named('evaluate'), 'utf8')) as {
         deletion: { attribution: { auc: number }; random: { auc: number } };
         insertion: { attribution: { auc: number }; random: { auc: number } };
       };
@@ -204,7 +206,7 @@ ${body}
 /** Writes RUN/index.html; returns its path and the rows. */
 export async function writeGallery(runDir: string, options: { driftPath?: string; title?: string } = {}): Promise<{ file: string; rows: GalleryRow[] }> {
   const rows = await collectGalleryRows(runDir, options.driftPath);
-  const file = join(runDir, 'index.html');
+  const file = join(runDir, RUN_FILES.gallery);
   await writeFileAtomic(file, buildGalleryHtml(rows, options.title ?? `igx run ${runDir}`));
   return { file, rows };
 }

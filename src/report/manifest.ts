@@ -1,12 +1,13 @@
+import { RUN_FILES, shardManifestName } from './run-layout.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { IgxError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
-export const MANIFEST_NAME = 'igx-run.json';
+export const MANIFEST_NAME = RUN_FILES.manifest;
 /** Shards that share an --out folder must not overwrite each other's manifest. */
-export const shardManifestName = (index: number, count: number): string => `igx-run.shard-${index}-of-${count}.json`;
+export { shardManifestName };
 
 export const ManifestRowSchema = z.strictObject({
   /** The input as it was opened. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { METHODS, type Method } from '../attribution/types.js';
+import { READ_SPACES } from '../model/types.js';
+import { METHODS, PATH_KINDS, SMOOTH_KINDS, type Method } from '../attribution/types.js';
 
 /** Bump when a field changes meaning or disappears; adding fields keeps the version. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -30,7 +31,7 @@ export const ReportSchema = z.strictObject({
     format: z.enum(['graph', 'layers', 'savedmodel']),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
-    output: z.strictObject({ name: z.string(), index: z.number().int(), space: z.enum(['probabilities', 'logits', 'raw']) }),
+    output: z.strictObject({ name: z.string(), index: z.number().int(), space: z.enum(READ_SPACES) }),
   }),
   image: z.strictObject({
     path: z.string(),
@@ -52,7 +53,7 @@ export const ReportSchema = z.strictObject({
   }),
   method: z.enum(METHODS as [Method, ...Method[]]),
   /** straight: Integrated Gradients; blur: Blur IG from the input blurred with maxSigma px; guided: Guided IG. */
-  path: z.strictObject({ kind: z.enum(['straight', 'blur', 'guided']), maxSigma: z.number().nullable() }),
+  path: z.strictObject({ kind: z.enum(PATH_KINDS), maxSigma: z.number().nullable() }),
   /** Layer IG (--layer): the layer, its activation shape and the channels with the largest |total| attribution. */
   layer: z
     .strictObject({
@@ -62,7 +63,7 @@ export const ReportSchema = z.strictObject({
     })
     .nullable(),
   /** SmoothGrad over IG, when asked for: noise sigma in preprocessed units. */
-  smoothing: z.strictObject({ kind: z.enum(['smoothgrad', 'smoothgrad_sq', 'vargrad']), samples: z.number().int(), sigma: z.number() }).nullable(),
+  smoothing: z.strictObject({ kind: z.enum(SMOOTH_KINDS), samples: z.number().int(), sigma: z.number() }).nullable(),
   /** Largest number of interpolation points any baseline used. */
   steps: z.number().int().positive(),
   adaptive: z
