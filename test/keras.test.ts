@@ -228,3 +228,53 @@ test('Keras 3 config forms become the Keras 2 forms tfjs-layers reads', () => {
   assert.deepEqual(add?.inbound_nodes, [[['d', 0, 0, {}], ['d', 0, 0, {}]]]);
   assert.deepEqual(out.config.output_layers, [['a', 0, 0]]);
 });
+
+test('Keras semantics tfjs-layers would get wrong: augmentation is the identity, keepdims pooling keeps dims, Keras 3 hard_sigmoid is relu6(x+3)/6, grouped convolutions are refused', async () => {
+  const layer = (class_name: string, config: Record<string, unknown>, inbound: string | null) => ({
+    module: 'keras.layers',
+    class_name,
+    config: { name: config.name, ...config },
+    registered_name: null,
+    name: config.name,
+    inbound_nodes: inbound === null ? [] : [{ args: [{ class_name: '__keras_tensor__', config: { keras_history: [inbound, 0, 0] } }], kwargs: {} }],
+  });
+  const build = (conv: Record<string, unknown>) => ({
+    module: 'keras.src.models.functional',
+    class_name: 'Functional',
+    config: {
+      name: 'k3',
+      layers: [
+        layer('InputLayer', { name: 'x', batch_shape: [null, 3, 3, 2] }, null),
+        layer('RandomFlip', { name: 'flip', mode: 'horizontal' }, 'x'),
+        layer('Conv2D', { name: 'conv', filters: 2, kernel_size: [1, 1], activation: 'linear', ...conv }, 'flip'),
+        layer('Activation', { name: 'hs', activation: 'hard_sigmoid' }, 'conv'),
+        layer('GlobalAveragePooling2D', { name: 'gap', keepdims: true }, 'hs'),
+        layer('Flatten', { name: 'flat' }, 'gap'),
+      ],
+      input_layers: [['x', 0, 0]],
+      output_layers: [['flat', 0, 0]],
+    },
+  });
+  const { models } = await import('@tensorflow/tfjs-layers');
+  const topology = translateKerasConfig(build({}), { file: 'k3.keras' });
+  const m = await models.modelFromJSON({ modelTopology: topology } as never);
+  const kernel = [1, -1, 0.5, 2]; // [1, 1, in 2, out 2]
+  m.setWeights([tf.tensor4d(kernel, [1, 1, 2, 2]), tf.tensor1d([0.5, -1])]);
+  const x = Array.from({ length: 18 }, (_, i) => (i % 7) - 3);
+  const got = tf.tidy(() => Array.from((m.predict(tf.tensor4d(x, [1, 3, 3, 2])) as tf.Tensor).dataSync()));
+  m.dispose();
+  // By hand: 1×1 conv, Keras 3's hard_sigmoid, the mean over the 9 pixels; the flip is not applied.
+  const want = [0, 1].map((o) => {
+    let sum = 0;
+    for (let p = 0; p < 9; p++) {
+      const y = (x[p * 2] as number) * (kernel[o] as number) + (x[p * 2 + 1] as number) * (kernel[2 + o] as number) + [0.5, -1][o]!;
+      sum += Math.min(Math.max(y + 3, 0), 6) / 6;
+    }
+    return sum / 9;
+  });
+  assertClose(got, want, 'Keras 3 functional');
+
+  const keras2 = translateKerasConfig({ ...build({}), module: undefined }, { file: 'k2.h5' }) as { config: { layers: { config: { activation?: string } }[] } };
+  assert.equal(keras2.config.layers[3]?.config.activation, 'hard_sigmoid', "Keras 2's hard_sigmoid keeps its name (tfjs's is Keras 2's)");
+  assert.throws(() => translateKerasConfig(build({ groups: 2 }), { file: 'g.keras' }), (err: unknown) => isIgxError(err) && err.code === 'E_UNSUPPORTED_OP');
+});

@@ -2,12 +2,21 @@
  * Keras pieces that the Keras applications use and tfjs-layers 4.22 lacks, registered with tfjs-layers'
  * class registry so that model configs naming them deserialize:
  *  - the `hard_swish` / `hard_silu` activation (Keras 3's MobileNetV3: x · relu6(x + 3) / 6);
+ *  - Keras 3's `hard_sigmoid`, relu6(x + 3) / 6, which is not Keras 2's (and tfjs's) clip(0.2x + 0.5);
  *  - `LayerScale` (ConvNeXt: x · gamma, one gamma per channel);
- *  - `StochasticDepth` (ConvNeXt: drops residual branches while training; the identity at inference).
+ *  - `StochasticDepth` (ConvNeXt: drops residual branches while training; the identity at inference);
+ *  - global pooling with `keepdims` (Keras 3's MobileNetV3 squeeze-excite), which tfjs-layers ignores;
+ *  - the identity, for layers that only act while training (data augmentation: RandomFlip, …).
  * Forward-only definitions in tfjs ops, so their gradients are tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initializers, layers, type LayerVariable } from '@tensorflow/tfjs-layers';
+
+/** Names the Keras translation writes into configs for the classes below (Keras spelling: tfjs-layers camel-cases activations). */
+export const KERAS3_HARD_SIGMOID = 'hard_sigmoid_keras3';
+const KERAS3_HARD_SIGMOID_TFJS = 'hardSigmoidKeras3';
+export const KEEPDIMS_POOLING_CLASS = 'IgxKeepdimsGlobalPooling2D';
+export const INFERENCE_IDENTITY_CLASS = 'IgxInferenceIdentity';
 
 /** x · relu6(x + 3) / 6 (Howard et al. 2019, "Searching for MobileNetV3"). */
 function hardSwish(x: tf.Tensor): tf.Tensor {
@@ -30,6 +39,17 @@ class HardSilu extends HardSwish {
 }
 
 /** tfjs-layers hands a deserialized config over in camelCase; code may give Keras' snake_case. */
+/** Keras 3's hard_sigmoid: relu6(x + 3) / 6. (Keras 2 and tfjs: clip(0.2x + 0.5, 0, 1).) */
+class HardSigmoidKeras3 extends tf.serialization.Serializable {
+  static readonly className: string = KERAS3_HARD_SIGMOID_TFJS;
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.div(tf.relu6(tf.add(x, 3)), 6));
+  }
+  getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+}
+
 interface LayerScaleArgs {
   init_values?: number;
   initValues?: number;
@@ -87,12 +107,57 @@ class StochasticDepth extends layers.Layer {
   }
 }
 
+type Shape = (number | null)[];
+const firstShape = (s: Shape | Shape[]): Shape => (Array.isArray(s[0]) ? s[0] : s) as Shape;
+const firstTensor = (inputs: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs);
+
+/** GlobalAveragePooling2D / GlobalMaxPooling2D, with Keras' `keepdims` (tfjs-layers drops it). */
+class KeepdimsGlobalPooling2D extends layers.Layer {
+  static readonly className = KEEPDIMS_POOLING_CLASS;
+  private readonly mode: 'average' | 'max';
+  private readonly isChannelsFirst: boolean;
+
+  constructor(args: { mode?: string; dataFormat?: string; data_format?: string; name?: string }) {
+    super({ name: args.name });
+    this.mode = args.mode === 'max' ? 'max' : 'average';
+    this.isChannelsFirst = (args.dataFormat ?? args.data_format) === 'channels_first';
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const [b, d1, , d3] = firstShape(inputShape);
+    return this.isChannelsFirst ? [b ?? null, d1 ?? null, 1, 1] : [b ?? null, 1, 1, d3 ?? null];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const axes = this.isChannelsFirst ? [2, 3] : [1, 2];
+    const x = firstTensor(inputs);
+    return tf.tidy(() => (this.mode === 'max' ? tf.max(x, axes, true) : tf.mean(x, axes, true)));
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), mode: this.mode, data_format: this.isChannelsFirst ? 'channels_first' : 'channels_last' };
+  }
+}
+
+/** Layers that act only while training (Keras' data augmentation): the identity at inference. */
+class InferenceIdentity extends layers.Layer {
+  static readonly className = INFERENCE_IDENTITY_CLASS;
+
+  constructor(args: { name?: string }) {
+    super({ name: args.name });
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.clone(firstTensor(inputs));
+  }
+}
+
 let isRegistered = false;
 
 /** Registers the classes above with tfjs's serialization registry; idempotent. */
 export function registerKerasExtras(): void {
   if (isRegistered) return;
-  for (const cls of [HardSwish, HardSilu, LayerScale, StochasticDepth]) {
+  for (const cls of [HardSwish, HardSilu, HardSigmoidKeras3, LayerScale, StochasticDepth, KeepdimsGlobalPooling2D, InferenceIdentity]) {
     tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
   }
   isRegistered = true;

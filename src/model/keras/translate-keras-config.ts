@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { IgxError } from '../../errors.js';
+import { INFERENCE_IDENTITY_CLASS, KEEPDIMS_POOLING_CLASS, KERAS3_HARD_SIGMOID } from '../keras-extras.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -25,7 +26,20 @@ export const SAVEDMODEL_ADVICE = "re-export it from Keras with model.export('fol
 export interface TranslateContext {
   /** For messages: the .keras/.h5 file. */
   file: string;
+  /** The config is Keras 3's (its objects name their `module`): some names mean other functions there. */
+  isKeras3?: boolean;
 }
+
+/** Keras 3 activations that tfjs-layers lacks, or has under the name with Keras 2's meaning. */
+const KERAS3_ACTIVATIONS: Record<string, string> = { hard_sigmoid: KERAS3_HARD_SIGMOID, silu: 'swish' };
+
+/** Keras' data augmentation: random only while training, the identity at inference (what igx explains). */
+const AUGMENTATION_LAYERS = new Set([
+  'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness', 'RandomHue',
+  'RandomSaturation', 'RandomGrayscale', 'RandomColorJitter', 'RandomSharpness', 'RandomShear', 'RandomPosterization',
+  'RandomInvert', 'RandomErasing', 'RandomGaussianBlur', 'RandomPerspective', 'RandomElasticTransform',
+]);
+const GLOBAL_POOLING_2D: Record<string, 'average' | 'max'> = { GlobalAveragePooling2D: 'average', GlobalMaxPooling2D: 'max' };
 
 /** Keras 3 serializes objects as {module, class_name, config, registered_name}; Keras 2 as {class_name, config}. */
 function isSerializedObject(v: Json): v is JsonObject {
@@ -52,7 +66,8 @@ function translateValue(key: string, v: Json, ctx: TranslateContext, where: stri
   if (/_regularizer$/.test(key) && isObject(v)) return translateRegularizer(v);
   // Constraints only act while training; tfjs-layers lacks some of Keras 3's.
   if (/_constraint$/.test(key)) return null;
-  if (key === 'activation' && isObject(v) && v.class_name === 'function' && typeof v.config === 'string') return v.config;
+  if (key === 'activation' && isObject(v) && v.class_name === 'function' && typeof v.config === 'string') return translateValue(key, v.config, ctx, where);
+  if (key === 'activation' && typeof v === 'string' && ctx.isKeras3 === true) return KERAS3_ACTIVATIONS[v] ?? v;
   if (isSerializedObject(v)) return { class_name: v.class_name as string, config: translateValue('config', v.config as Json, ctx, where) };
   if (Array.isArray(v)) return v.map((item) => translateValue('', item, ctx, where));
   if (isObject(v)) {
@@ -119,8 +134,31 @@ function translateEnds(v: Json | undefined): Json {
   return v ?? [];
 }
 
-function translateLayerEntry(entry: Json, ctx: TranslateContext): JsonObject {
-  if (!isSerializedObject(entry)) throw new IgxError('E_MODEL_INVALID', `${ctx.file}: a layer entry has no class_name and config`);
+/**
+ * Layers whose Keras meaning tfjs-layers would get wrong: training-only augmentation becomes the identity,
+ * global pooling with keepdims igx's own layer; grouped convolutions and other keepdims are refused
+ * (tfjs-layers would build them and compute something else).
+ */
+function substituteLayer(entry: JsonObject, ctx: TranslateContext): JsonObject {
+  const cls = String(entry.class_name);
+  const config = isObject(entry.config) ? entry.config : {};
+  const name = typeof config.name === 'string' ? config.name : String(entry.name ?? '?');
+  const keep = { name: config.name ?? name, trainable: false };
+  if (AUGMENTATION_LAYERS.has(cls)) return { ...entry, class_name: INFERENCE_IDENTITY_CLASS, config: keep, module: 'keras' };
+  if (typeof config.groups === 'number' && config.groups > 1) {
+    throw new IgxError('E_UNSUPPORTED_OP', `${ctx.file}: layer '${name}' (${cls}) is a grouped convolution (groups=${config.groups}), which TensorFlow.js layers cannot build; ${SAVEDMODEL_ADVICE}`);
+  }
+  if (config.keepdims === true) {
+    const mode = GLOBAL_POOLING_2D[cls];
+    if (mode === undefined) throw new IgxError('E_UNSUPPORTED_OP', `${ctx.file}: layer '${name}' (${cls}) keeps its reduced dims (keepdims), which TensorFlow.js layers ignore; ${SAVEDMODEL_ADVICE}`);
+    return { ...entry, class_name: KEEPDIMS_POOLING_CLASS, config: { ...keep, mode, data_format: config.data_format ?? 'channels_last' }, module: 'keras' };
+  }
+  return entry;
+}
+
+function translateLayerEntry(original: Json, ctx: TranslateContext): JsonObject {
+  if (!isSerializedObject(original)) throw new IgxError('E_MODEL_INVALID', `${ctx.file}: a layer entry has no class_name and config`);
+  const entry = substituteLayer(original, ctx);
   checkLayerClass(entry, ctx);
   const cls = entry.class_name as string;
   const config = entry.config as JsonObject;
@@ -173,7 +211,8 @@ export function translateKerasConfig(config: unknown, ctx: TranslateContext): Js
   }
   const m = model as JsonObject;
   const cls = m.class_name as string;
-  return { class_name: CLASS_RENAMES[cls] ?? cls, config: translateContainerConfig(cls, m.config as JsonObject, ctx) };
+  const keras3 = { ...ctx, isKeras3: ctx.isKeras3 ?? typeof m.module === 'string' };
+  return { class_name: CLASS_RENAMES[cls] ?? cls, config: translateContainerConfig(cls, m.config as JsonObject, keras3) };
 }
 
 /** The Keras class name of each layer of a container config, in order (Keras 3 names weight groups by it). */
