@@ -3,9 +3,12 @@
  * Not a test: it prints a table and writes bench/results.json. Each case runs in a child process of
  * its own, so that its peak RSS is its own; the children run the built library (dist/), as users do.
  *
- *   node --import tsx bench/bench.ts [--quick] [--only perstep,whole,longrun,torch] [--workers 1,2]
+ *   node --import tsx bench/bench.ts [--quick] [--only perstep,whole,longrun,torch,inception] [--workers 1,2]
  *                                    [--backends wasm,cpu] [--long-run-images 500] [--long-run-steps 16]
  *                                    [--wait-quiet]
+ *
+ * `inception` is nsfwjs's InceptionV3 at 299×299 (fixtures/models/nsfwjs_inception_v3) per step, next to
+ * PyTorch's torchvision inception_v3 (bench/torch_inception_reference.py); `--only inception` runs it alone.
  *
  * The machine should be otherwise idle: the load average is recorded with every case, and numbers taken
  * under load are not comparable.
@@ -24,13 +27,18 @@ type Lib = typeof import('../src/index.js') &
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS_PATH = join(ROOT, 'bench', 'results.json');
 const TORCH_SCRIPT = join(ROOT, '..', 'shared', 'bench', 'torch_ig_reference.py');
+const TORCH_INCEPTION_SCRIPT = join(ROOT, 'bench', 'torch_inception_reference.py');
 const PYTHON = '/usr/bin/python3';
 
 const MODELS = {
   mobilenet_v2: { dir: join(ROOT, 'fixtures', 'models', 'mobilenet_v2_mid_5class'), image: 'pizza.jpg', flags: { preprocess: '[0,1]' } },
   default: { dir: undefined, image: 'cat.jpg', flags: {} },
+  // Its igx.json gives the preprocessing (x/255).
+  inception_v3: { dir: join(ROOT, 'fixtures', 'models', 'nsfwjs_inception_v3'), image: 'doberman.png', flags: {} },
 } as const;
 type ModelKey = keyof typeof MODELS;
+/** The per-step and whole-image tables' models; InceptionV3 has its own part (`inception`). */
+const TABLE_MODELS: readonly ModelKey[] = ['mobilenet_v2', 'default'];
 const PHOTOS = ['black_swan.jpg', 'cat.jpg', 'coffee_mug.jpg', 'dog.jpg', 'elephant.jpg', 'mountain.jpg', 'pizza.jpg', 'tabby_cat_224.jpg', 'doberman.png'];
 
 type Case =
@@ -234,7 +242,7 @@ function parseArgs(argv: string[]): Args {
   const cores = availableParallelism();
   return {
     quick: argv.includes('--quick'),
-    only: new Set((value('--only') ?? 'perstep,whole,longrun,torch').split(',')),
+    only: new Set((value('--only') ?? 'perstep,whole,longrun,torch,inception').split(',')),
     workers: value('--workers')?.split(',').map(Number) ?? Array.from({ length: cores }, (_, i) => i + 1),
     backends: value('--backends')?.split(','),
     longRunImages: Number(value('--long-run-images') ?? 500),
@@ -278,16 +286,24 @@ function runChild(c: Case): Record<string, unknown> {
 
 const round2 = (x: number | undefined): number | undefined => (x === undefined ? undefined : Math.round(x * 100) / 100);
 
-/** PyTorch's reference on the same machine, when /usr/bin/python3 has torch and ../shared has the script. */
-function runTorch(threads: number, quick: boolean): Record<string, unknown> {
-  if (!existsSync(TORCH_SCRIPT)) return { threads, skipped: `${TORCH_SCRIPT} not found (a fresh clone without ../shared)` };
+interface TorchRun {
+  script: string;
+  threads: number;
+  batch: number;
+  reps: number;
+}
+
+/** PyTorch's reference on the same machine, when /usr/bin/python3 has torch and the script is there. */
+function runTorch(run: TorchRun): Record<string, unknown> {
+  const { script, threads } = run;
+  if (!existsSync(script)) return { threads, skipped: `${script} not found (a fresh clone without ../shared)` };
   const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     return { threads, skipped: `${PYTHON} has no torch/torchvision (apt-get install -y python3-torch python3-torchvision)` };
   }
   const waitedMs = awaitQuiet();
   const loadBefore = loadavg()[0];
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '16', quick ? '3' : '5'], { encoding: 'utf8', env: { ...process.env, THREADS: String(threads) } });
+  const r = spawnSync(PYTHON, [script, String(run.batch), String(run.reps)], { encoding: 'utf8', env: { ...process.env, THREADS: String(threads) } });
   const m = /threads (\d+) batch (\d+): ([\d.]+) ms per image-step/.exec(r.stdout);
   if (!m) return { threads, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
   return { threads: Number(m[1]), batch: Number(m[2]), msPerImageStep: Number(m[3]), line: r.stdout.trim(), loadBefore: round2(loadBefore), loadAfter: round2(loadavg()[0]), waitedMs };
@@ -332,26 +348,27 @@ async function main(): Promise<void> {
   };
   log(`igx bench: ${machine.cpu}, ${machine.cores} cores, ${mb(machine.memoryBytes)}, node ${machine.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const [b, why] of Object.entries(skipped)) log(`backend ${b}: skipped (${why})`);
-  const results: { machine: typeof machine; skipped: Record<string, string>; perStep: Record<string, unknown>[]; whole: Record<string, unknown>[]; longRun: Record<string, unknown>[]; torch: Record<string, unknown>[] } = {
+  const results: { machine: typeof machine; skipped: Record<string, string>; perStep: Record<string, unknown>[]; whole: Record<string, unknown>[]; longRun: Record<string, unknown>[]; torch: Record<string, unknown>[]; inception: InceptionResults } = {
     machine,
     skipped,
     perStep: [],
     whole: [],
     longRun: [],
     torch: [],
+    inception: { perStep: [], torch: [] },
   };
   const seconds = args.quick ? 3 : 10;
 
   if (args.only.has('torch')) {
     for (const threads of [1, machine.cores]) {
-      const r = runTorch(threads, args.quick);
+      const r = runTorch({ script: TORCH_SCRIPT, threads, batch: 16, reps: args.quick ? 3 : 5 });
       results.torch.push(r);
       log(r.skipped ? `pytorch: skipped (${String(r.skipped)})` : r.error ? `pytorch ${threads} threads: error ${String(r.error)}` : `pytorch ${threads} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`);
     }
   }
   if (args.only.has('perstep')) {
     for (const backend of backends) {
-      for (const model of Object.keys(MODELS) as ModelKey[]) {
+      for (const model of TABLE_MODELS) {
         // The pure-JS cpu backend takes seconds per point (~40 s on MobileNetV2): one small batch per worker, once.
         const isCpu = backend === 'cpu';
         const slow = isCpu ? { batchSize: model === 'mobilenet_v2' ? 1 : 2, warmupRounds: 0, minRounds: 1 } : { warmupRounds: 2, minRounds: 3 };
@@ -365,7 +382,7 @@ async function main(): Promise<void> {
   }
   if (args.only.has('whole')) {
     for (const backend of backends) {
-      for (const model of Object.keys(MODELS) as ModelKey[]) {
+      for (const model of TABLE_MODELS) {
         const perStep = results.perStep.find((r) => r.backend === backend && r.model === model && r.workers === 1)?.msPerImageStep;
         // Skip what would take minutes per image (the cpu backend: seconds per step).
         if (typeof perStep === 'number' && perStep * 50 > 120_000) {
@@ -391,10 +408,66 @@ async function main(): Promise<void> {
     log(r.error ? `long run: error ${String(r.error)}` : `long run wasm ×${String(r.workers)}: ${String(r.images)} images at --steps ${String(r.steps)}, ${fmt(r.msPerImage, 0)} ms per image; peak RSS after 50 ${mb(r.peakRssAfter50)}, at the end ${mb(r.peakRssEnd)} (${fmt(Number(r.growth) * 100, 1)}%) (load ${String(r.loadBefore)} → ${String(r.loadAfter)})`);
   }
 
+  if (args.only.has('inception')) results.inception = runInceptionPart({ backends, workers: args.workers, cores: machine.cores, quick: args.quick, log });
+
   writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
   log('');
   log(renderMarkdown(results));
+  if (args.only.has('inception')) log(`\n${renderInceptionMarkdown({ ...results.inception, cores: machine.cores })}`);
   log(`\nwrote ${RESULTS_PATH}`);
+}
+
+interface InceptionResults {
+  perStep: Record<string, unknown>[];
+  torch: Record<string, unknown>[];
+}
+
+const describePerStep = (r: Record<string, unknown>): string =>
+  `${fmt(r.msPerImageStep)} ms per image-step (batch ${String(r.batchSize)}, ${String(r.rounds)} rounds), ${fmt(r.coresBusy, 2)} cores busy (others ${fmt(r.otherCoresBusy, 2)}), peak RSS ${mb(r.peakRssBytes)} (load ${String(r.loadBefore)} → ${String(r.loadAfter)})`;
+
+/**
+ * InceptionV3 at 299×299 per image-step: igx per backend × workers, PyTorch per thread count. The cpu
+ * backend is ~100× slower than wasm: one worker, one point, once.
+ */
+function runInceptionPart(options: { backends: string[]; workers: number[]; cores: number; quick: boolean; log: (line: string) => void }): InceptionResults {
+  const { log } = options;
+  const results: InceptionResults = { perStep: [], torch: [] };
+  for (const threads of [1, options.cores]) {
+    // Batch 4: PyTorch takes seconds per InceptionV3 image-step on one thread.
+    const r = runTorch({ script: TORCH_INCEPTION_SCRIPT, threads, batch: 4, reps: options.quick ? 2 : 3 });
+    results.torch.push(r);
+    log(r.skipped ? `pytorch inception_v3: skipped (${String(r.skipped)})` : r.error ? `pytorch inception_v3 ${threads} threads: error ${String(r.error)}` : `pytorch inception_v3 ${String(r.threads)} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`);
+  }
+  for (const backend of options.backends) {
+    const isCpu = backend === 'cpu';
+    const plan = isCpu ? { workers: [1], seconds: 0, batchSize: 1, warmupRounds: 0, minRounds: 1 } : { workers: options.workers, seconds: options.quick ? 3 : 10, warmupRounds: 1, minRounds: 3 };
+    for (const workers of plan.workers) {
+      const r = runChild({ kind: 'perstep', backend, model: 'inception_v3', workers, seconds: plan.seconds, warmupRounds: plan.warmupRounds, minRounds: plan.minRounds, ...(isCpu ? { batchSize: plan.batchSize } : {}) });
+      results.perStep.push(r);
+      log(r.error ? `per-step ${backend} inception_v3 ×${workers}: error ${String(r.error)}` : `per-step ${backend} inception_v3 ×${String(r.workers)}: ${describePerStep(r)}`);
+    }
+  }
+  return results;
+}
+
+function renderInceptionMarkdown(r: InceptionResults & { cores: number }): string {
+  const torch = (threads: number): Record<string, unknown> | undefined => r.torch.find((x) => x.threads === threads && typeof x.msPerImageStep === 'number');
+  const t1 = torch(1)?.msPerImageStep as number | undefined;
+  const tN = torch(r.cores)?.msPerImageStep as number | undefined;
+  const ratio = (ms: unknown, base: number | undefined): string => (typeof ms === 'number' && base ? fmt(ms / base, 2) : '–');
+  const lines = [
+    `| engine | workers / threads | batch | InceptionV3 299×299 ms per image-step | vs PyTorch 1 thread | vs PyTorch ${r.cores} threads | peak RSS | cores busy: igx / others | load |`,
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const t of r.torch.filter((x) => typeof x.msPerImageStep === 'number')) {
+    lines.push(`| PyTorch ${String(t.line ?? '').split(' ')[1] ?? ''} | ${String(t.threads)} | ${String(t.batch)} | ${fmt(t.msPerImageStep)} | ${ratio(t.msPerImageStep, t1)} | ${ratio(t.msPerImageStep, tN)} | | | ${String(t.loadBefore ?? '')} |`);
+  }
+  for (const p of r.perStep.filter((x) => typeof x.msPerImageStep === 'number')) {
+    lines.push(
+      `| igx ${String(p.backend)} | ${String(p.workers)} | ${String(p.batchSize)} | ${fmt(p.msPerImageStep)} | ${ratio(p.msPerImageStep, t1)} | ${ratio(p.msPerImageStep, tN)} | ${mb(p.peakRssBytes)} | ${fmt(p.coresBusy, 2)} / ${fmt(p.otherCoresBusy, 2)} | ${String(p.loadBefore ?? '')} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** The README's table: igx per backend × workers next to PyTorch, with ratios. */
