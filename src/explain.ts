@@ -18,7 +18,7 @@ import { computeAttributionGrid, computeAttributionStats } from './attribution/s
 import type { Target } from './attribution/types.js';
 import { computeConfigHash } from './config/config-hash.js';
 import { DEFAULT_START_STEPS, type ExplainConfig } from './config/explain-config.js';
-import type { ResizeMode } from './config/sidecar.js';
+import type { ResizeMode } from './image/preprocess.js';
 import { selectBackend, type BackendInfo } from './engine/backend.js';
 import { IgxError } from './errors.js';
 import { buildBaselinePixels, createRng, parseBaselineSpec, type BaselineSpec } from './image/baselines.js';

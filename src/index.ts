@@ -5,7 +5,7 @@ export { computeQuadrature, computeGaussLegendre, computeRiemann } from './attri
 export { computeAttributionGrid, computeAttributionStats } from './attribution/summary.js';
 export type { ForwardFn, Target, Method } from './attribution/types.js';
 export { parseExplainFlags, type ExplainConfig, type RawExplainFlags } from './config/explain-config.js';
-export { SidecarSchema, type Sidecar } from './config/sidecar.js';
+export { SidecarSchema, type Sidecar } from './model/sidecar.js';
 export { IgxError, isIgxError, type ErrorCode } from './errors.js';
 export { openExplainSession, explainImage, closeExplainSession, resolveTarget, type ExplainSession, type ExplainResult } from './explain.js';
 export { loadModel } from './model/load-model.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
-import { PRESETS } from '../config/sidecar.js';
+import { PRESETS } from '../image/preprocess.js';
 import { OUTPUT_SPACES } from '../model/types.js';
 import { IgxError, isIgxError } from '../errors.js';
 import { closeExplainSession, openExplainSession } from '../explain.js';

@@ -5,7 +5,7 @@ import { runBatch, type BatchEvent, type ImageExplainer } from '../batch/run-bat
 import { parseShard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
-import { PRESETS, RESIZE_MODES } from '../config/sidecar.js';
+import { PRESETS, RESIZE_MODES } from '../image/preprocess.js';
 import { POLARITIES } from '../image/colormap.js';
 import { OUTPUT_SPACES } from '../model/types.js';
 import { openExplainPool } from '../pool/explain-pool.js';

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { BACKENDS } from '../config/explain-config.js';
-import { PRESETS } from '../config/sidecar.js';
+import { PRESETS } from '../image/preprocess.js';
 import { selectBackend, type BackendName } from '../engine/backend.js';
 import { resolvePreprocess } from '../image/preprocess.js';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inspectModel } from '../model/inspect-model.js';
 import { loadModel } from '../model/load-model.js';
 import { inspectSavedModel, isSavedModelDir } from '../model/savedmodel/index.js';
-import type { Preprocess } from '../config/sidecar.js';
+import type { Preprocess } from '../image/preprocess.js';
 import type { CommandContext } from './io.js';
 
 export function registerInspectCommand(program: Command, ctx: CommandContext): void {

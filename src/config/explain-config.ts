@@ -3,7 +3,7 @@ import { METHODS, PATH_KINDS, SMOOTH_KINDS, type Method, type PathKind, type Smo
 import { IgxError } from '../errors.js';
 import { POLARITIES, type Polarity } from '../image/colormap.js';
 import { OUTPUT_SPACES, type OutputSpace } from '../model/types.js';
-import { PRESETS, RESIZE_MODES, type Preprocess, type ResizeMode } from './sidecar.js';
+import { PRESETS, RESIZE_MODES, type Preprocess, type ResizeMode } from '../image/preprocess.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 

@@ -1,5 +1,13 @@
-import type { Preprocess } from '../config/sidecar.js';
 import { IgxError } from '../errors.js';
+
+/** Preprocessing from pixels in 0..255 to model input: a preset, or per-channel mean/std ((x - mean) / std). */
+export const PRESETS = ['[-1,1]', '[0,1]', 'imagenet', 'raw'] as const;
+export type PreprocessPreset = (typeof PRESETS)[number];
+export type Preprocess = PreprocessPreset | { mean: number[]; std: number[] };
+
+/** How a photo is fitted to the model's input size. */
+export const RESIZE_MODES = ['cover', 'contain', 'fill'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
 
 /** Per-channel affine map from pixels (0..255) to model input: (x − mean[c]) / std[c]. */
 export interface PreprocessParams {

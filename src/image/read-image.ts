@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { ResizeMode } from '../config/sidecar.js';
+import type { ResizeMode } from './preprocess.js';
 import { IgxError } from '../errors.js';
 import { grayToRgb, rgbToGray, toBytes } from './pixels.js';
 

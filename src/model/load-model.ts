@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
-import type { Sidecar } from '../config/sidecar.js';
+import type { Sidecar } from './sidecar.js';
 import { IgxError } from '../errors.js';
 import { toModelError, type ModelAdapter } from './adapter.js';
 import { GraphAdapter } from './graph-adapter.js';

@@ -4,7 +4,8 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { PRESETS, SidecarSchema, type Sidecar } from '../config/sidecar.js';
+import { PRESETS } from '../image/preprocess.js';
+import { SidecarSchema, type Sidecar } from './sidecar.js';
 import { IgxError } from '../errors.js';
 import { isInside } from './io-handler.js';
 import { formatIssuePath } from './model-json.js';

@@ -1,14 +1,10 @@
 import type { LayerSplit } from '../attribution/layer-ig.js';
 import type { ForwardFn } from '../attribution/types.js';
-import type { Sidecar } from '../config/sidecar.js';
+import type { Sidecar } from './sidecar.js';
 
 export type ModelFormat = 'graph' | 'layers' | 'savedmodel';
-/** What F may be asked to read (--output-space). */
-export const OUTPUT_SPACES = ['probabilities', 'logits'] as const;
-export type OutputSpace = (typeof OUTPUT_SPACES)[number];
-/** What F reads: an output space, or 'raw' for an output that is no softmax. */
-export const READ_SPACES = [...OUTPUT_SPACES, 'raw'] as const;
-export type ReadSpace = (typeof READ_SPACES)[number];
+export { OUTPUT_SPACES, READ_SPACES, type OutputSpace, type ReadSpace } from './output-space.js';
+import type { OutputSpace, ReadSpace } from './output-space.js';
 
 /** Which output F reads and in which space. Fields left out fall back to the sidecar, then the defaults. */
 export interface OutputChoice {
