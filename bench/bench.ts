@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
 type Lib = typeof import('../src/index.js') &
-  typeof import('../src/pool/explain-pool.js') &
+  typeof import('../src/explain/pool/explain-pool.js') &
   typeof import('../src/attribution/integrated-gradients.js');
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +50,7 @@ type Case =
 async function loadLib(): Promise<Lib> {
   const dist = (p: string): string => new URL(`../dist/src/${p}`, import.meta.url).href;
   if (!existsSync(fileURLToPath(dist('index.js')))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
-  const [index, pool, ig] = await Promise.all([import(dist('index.js')), import(dist('pool/explain-pool.js')), import(dist('attribution/integrated-gradients.js'))]);
+  const [index, pool, ig] = await Promise.all([import(dist('index.js')), import(dist('explain/pool/explain-pool.js')), import(dist('attribution/integrated-gradients.js'))]);
   return { ...index, ...pool, ...ig } as Lib;
 }
 

@@ -22,8 +22,8 @@ import { closeExplainSession, explainImage, isIgxError, loadModel, openExplainSe
 import type { ExplainSession, LoadedModel, ModelForward } from '../src/index.js';
 import { computePreprocessed } from '../src/image/preprocess.js';
 import { readImage } from '../src/image/read-image.js';
-import { convertSavedModel, writeGraphModel } from '../src/model/savedmodel/index.js';
-import { readSavedModel, selectMetaGraph } from '../src/model/savedmodel/read-saved-model.js';
+import { convertSavedModel, writeGraphModel } from '../src/savedmodel/index.js';
+import { readSavedModel, selectMetaGraph } from '../src/savedmodel/read-saved-model.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);

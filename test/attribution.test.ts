@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; tfjs-layers' bundle registers all of them globally.
 import '@tensorflow/tfjs-layers';
 import { computeIntegratedGradients, computeCompleteness } from '../src/attribution/integrated-gradients.js';
-import { computeAttributionGrid, computeAttributionStats } from '../src/attribution/summary.js';
+import { computeAttributionGrid, computeAttributionStats } from '../src/numeric/attribution-summary.js';
 import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { METHODS } from '../src/attribution/types.js';
 

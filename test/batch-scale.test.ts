@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { runBatch } from '../src/batch/run-batch.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
-import { openExplainPool } from '../src/pool/explain-pool.js';
+import { openExplainPool } from '../src/explain/pool/explain-pool.js';
 import { fixture } from './support/paths.js';
 
 test('1000 small images stream through with flat memory and one manifest row each', async (t) => {

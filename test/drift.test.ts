@@ -10,13 +10,12 @@ import { parseExplainFlags, type RawExplainFlags } from '../src/config/explain-c
 import { DETERMINISTIC_THRESHOLDS, RANDOM_BASELINE_THRESHOLDS } from '../src/drift/compare.js';
 import { buildManifestConfig, buildReportConfig, compareRunConfigs } from '../src/drift/config-guard.js';
 import { computeCosine, computeRanks, computeSpearman, computeSsim, computeTopKCount, computeTopKIou, computeTopKSet } from '../src/drift/metrics.js';
-import { decodeNpy } from '../src/drift/npy.js';
 import { escapeXml } from '../src/drift/outputs.js';
 import { DriftInputReportSchema } from '../src/drift/runs.js';
 import { DriftReportSchema, type DriftReport } from '../src/drift/schema.js';
-import { closeExplainSession, explainImage, openExplainSession } from '../src/explain.js';
-import { encodeNpy } from '../src/image/npy.js';
-import { createRng } from '../src/image/rng.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../src/explain/index.js';
+import { decodeNpy, encodeNpy } from '../src/report/npy.js';
+import { createRng } from '../src/numeric/rng.js';
 import { fixture } from './support/paths.js';
 
 // Runs are made once, through the library, with few steps; drift runs through main() as the CLI does.

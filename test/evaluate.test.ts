@@ -9,7 +9,7 @@ import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
-import { decodeNpy } from '../src/drift/npy.js';
+import { decodeNpy } from '../src/report/npy.js';
 import { computePreprocessed } from '../src/image/preprocess.js';
 import { readImage } from '../src/image/read-image.js';
 import { computeRanks as rankWithTies } from '../src/drift/metrics.js';
@@ -17,7 +17,7 @@ import { computeCosine, computeSpearman, computeSsim, shuffleTopLayers } from '.
 import { DEFAULT_EVALUATE_OPTIONS, buildEvaluateBaselines, evaluateImage, type Evaluation } from '../src/evaluate/run-evaluate.js';
 import { isIgxError } from '../src/errors.js';
 import { createFileIOHandler } from '../src/model/io-handler.js';
-import { closeExplainSession, explainImage, openExplainSession } from '../src/explain.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../src/explain/index.js';
 import { main } from '../src/cli/main.js';
 import { fixture } from './support/paths.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseExplainFlags, type RawExplainFlags } from '../src/config/explain-config.js';
-import { closeExplainSession, explainImage, openExplainSession, resolveTarget } from '../src/explain.js';
+import { closeExplainSession, explainImage, openExplainSession, resolveTarget } from '../src/explain/index.js';
 import { ReportSchema } from '../src/report/schema.js';
 import { fixture } from './support/paths.js';
 

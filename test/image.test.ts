@@ -7,29 +7,31 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { isIgxError, type ErrorCode } from '../src/errors.js';
 import {
-  applyPolarity,
-  blendOverlay,
   buildBaselinePixels,
   computePreprocessed,
-  createRng,
   DEFAULT_BLUR_SIGMA,
   DEFAULT_GAUSSIAN_SIGMA,
-  divergingColor,
-  normaliseMap,
-  OVERLAY_MAX_ALPHA,
   parseBaselineSpec,
-  percentile,
   readImage,
-  renderHeatmapPng,
-  renderOverlayPng,
   resolvePreprocess,
-  sequentialColor,
-  sumChannels,
   type DecodedImage,
   type ReadImageOptions,
 } from '../src/image/index.js';
-import { writeFileAtomic } from '../src/report/atomic-write.js';
-import { encodeNpy } from '../src/image/npy.js';
+import { createRng } from '../src/numeric/rng.js';
+import {
+  applyPolarity,
+  blendOverlay,
+  divergingColor,
+  normaliseMap,
+  OVERLAY_MAX_ALPHA,
+  percentile,
+  renderHeatmapPng,
+  renderOverlayPng,
+  sequentialColor,
+  sumChannels,
+} from '../src/render/index.js';
+import { writeFileAtomic } from '../src/files/atomic-write.js';
+import { encodeNpy } from '../src/report/npy.js';
 import { fixture } from './support/paths.js';
 
 let dir = '';

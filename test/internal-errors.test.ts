@@ -14,7 +14,7 @@ import { reportError } from '../src/cli/main.js';
 import { createColours, type CliIo } from '../src/cli/io.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { isIgxError } from '../src/errors.js';
-import { openExplainPool } from '../src/pool/explain-pool.js';
+import { openExplainPool } from '../src/explain/pool/explain-pool.js';
 import { ManifestSchema } from '../src/report/manifest.js';
 import { fixture } from './support/paths.js';
 

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients, computeWeightedGradientSum, buildGradientOfSum, type WeightedGradientSumFn } from '../src/attribution/integrated-gradients.js';
 import type { ForwardFn } from '../src/attribution/types.js';
 import { parseByteSize, parseExplainFlags, type RawExplainFlags } from '../src/config/explain-config.js';
-import { closeExplainSession, explainImage, openExplainSession, type ExplainResult } from '../src/explain.js';
+import { closeExplainSession, explainImage, openExplainSession, type ExplainResult } from '../src/explain/index.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { isIgxError } from '../src/errors.js';
-import { openExplainPool, type ExplainPool } from '../src/pool/explain-pool.js';
-import { computeBatchPlan, computeWorkerBaseBytes, computeWorkerCount, measureBytesPerPoint, WASM_HEAP_LIMIT_BYTES } from '../src/pool/memory-budget.js';
+import { openExplainPool, type ExplainPool } from '../src/explain/pool/explain-pool.js';
+import { computeBatchPlan, computeWorkerBaseBytes, computeWorkerCount, measureBytesPerPoint, WASM_HEAP_LIMIT_BYTES } from '../src/explain/pool/memory-budget.js';
 import { fixture } from './support/paths.js';
 
 // The main thread's backend, as a session would set it (tests below may run alone).

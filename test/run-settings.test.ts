@@ -13,7 +13,7 @@ import { computeConfigHash } from '../src/config/config-hash.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { HASHED_SETTINGS, RUN_SETTINGS, settingsWithRole, type RunSetting } from '../src/config/run-settings.js';
 import { GUARD, GUARDED_FIELDS } from '../src/drift/config-guard.js';
-import { closeExplainSession, explainImage, openExplainSession } from '../src/explain.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../src/explain/index.js';
 import { fixture } from './support/paths.js';
 
 const made: string[] = [];

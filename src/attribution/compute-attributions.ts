@@ -32,72 +32,75 @@ export interface MethodResult extends Omit<IntegratedGradientsResult, 'gradientE
   layer?: { name: string; shape: [number, number, number]; attributions: Float32Array; channelTotals: Float64Array; spatialMap: Float64Array };
 }
 
-export async function computeAttributions(
-  forward: ForwardFn,
-  input: tf.Tensor4D,
-  baselines: tf.Tensor4D[],
-  target: Target,
-  ig: IntegratedGradientsOptions,
-  path: PathOptions,
-  smooth: SmoothOptions | undefined,
-  seed: number,
-): Promise<MethodResult> {
-  if (path.kind === 'straight' && smooth === undefined) {
-    return { ...(await computeIntegratedGradients(forward, input, baselines, target, ig)), isCompletenessApplicable: true };
-  }
-  if (path.kind === 'straight' && smooth !== undefined) {
-    const { onProgress, weightedGradientSum: _w, batchesAhead: _b, ...igOptions } = ig;
-    const r = await computeSmoothGradIG(forward, input, baselines, target, {
-      ...smooth,
-      seed,
-      ig: igOptions,
-      onSample: onProgress ? (done, total) => onProgress({ baselineIndex: 0, baselineCount: 1, pointsDone: done, pointsPlanned: total }) : undefined,
-    });
-    const sum = tf.tidy(() => tf.sum(r.attributions).dataSync()[0] ?? NaN);
-    const meanFb = r.perSample.reduce((s, c) => s + c.fBaseline, 0) / Math.max(1, r.perSample.length);
-    const completeness = r.completeness ?? computeCompleteness(r.fxClean, meanFb, sum);
-    const perBaseline: BaselineAttribution[] = baselines.map(() => ({ completeness, steps: ig.steps, isConverged: true }));
-    return {
-      attributions: r.attributions,
-      perBaseline,
-      completeness,
-      steps: ig.steps,
-      isConverged: true,
-      gradientEvaluations: r.gradientEvaluations,
-      modelCalls: r.modelCalls,
-      isCompletenessApplicable: r.completeness !== null,
-    };
-  }
-  if (path.kind === 'blur') {
-    const r = await computeBlurIG(forward, input, target, {
-      maxSigma: path.blurMaxSigma,
-      steps: ig.steps,
-      batchSize: ig.batchSize,
-      onProgress: ig.onProgress ? (done, planned) => ig.onProgress?.({ baselineIndex: 0, baselineCount: 1, pointsDone: done, pointsPlanned: planned }) : undefined,
-    });
-    return {
-      attributions: r.attributions,
-      perBaseline: [{ completeness: r.completeness, steps: ig.steps, isConverged: true }],
-      completeness: r.completeness,
-      steps: ig.steps,
-      isConverged: true,
-      gradientEvaluations: r.gradientEvaluations,
-      modelCalls: r.gradientEvaluations,
-      isCompletenessApplicable: true,
-    };
-  }
-  // Guided IG: one path per baseline, averaged like straight-line IG.
+/** What is explained: F at `input`, against `baselines` ([1, h, w, c] each, preprocessed like the input). */
+export interface AttributionProblem {
+  forward: ForwardFn;
+  input: tf.Tensor4D;
+  baselines: tf.Tensor4D[];
+  target: Target;
+}
+
+/** How: the IG settings, the path, SmoothGrad over IG when asked for, and the seed of its noise. */
+export interface MethodOptions {
+  ig: IntegratedGradientsOptions;
+  path: PathOptions;
+  smooth?: SmoothOptions;
+  seed: number;
+}
+
+type Progress = IntegratedGradientsOptions['onProgress'];
+
+/** A method's own progress (done of planned) as explain's progress event for one path. */
+const onPath = (onProgress: Progress, baselineIndex = 0, baselineCount = 1) =>
+  onProgress ? (done: number, planned: number) => onProgress({ baselineIndex, baselineCount, pointsDone: done, pointsPlanned: planned }) : undefined;
+
+async function computeSmoothed(p: AttributionProblem, m: MethodOptions & { smooth: SmoothOptions }): Promise<MethodResult> {
+  const { onProgress, weightedGradientSum: _w, batchesAhead: _b, ...igOptions } = m.ig;
+  const r = await computeSmoothGradIG(p.forward, p.input, p.baselines, p.target, { ...m.smooth, seed: m.seed, ig: igOptions, onSample: onPath(onProgress) });
+  const sum = tf.tidy(() => tf.sum(r.attributions).dataSync()[0] ?? NaN);
+  const meanFb = r.perSample.reduce((s, c) => s + c.fBaseline, 0) / Math.max(1, r.perSample.length);
+  const completeness = r.completeness ?? computeCompleteness(r.fxClean, meanFb, sum);
+  const perBaseline: BaselineAttribution[] = p.baselines.map(() => ({ completeness, steps: m.ig.steps, isConverged: true }));
+  return {
+    attributions: r.attributions,
+    perBaseline,
+    completeness,
+    steps: m.ig.steps,
+    isConverged: true,
+    gradientEvaluations: r.gradientEvaluations,
+    modelCalls: r.modelCalls,
+    isCompletenessApplicable: r.completeness !== null,
+  };
+}
+
+async function computeBlurred(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
+  const r = await computeBlurIG(p.forward, p.input, p.target, { maxSigma: m.path.blurMaxSigma, steps: m.ig.steps, batchSize: m.ig.batchSize, onProgress: onPath(m.ig.onProgress) });
+  return {
+    attributions: r.attributions,
+    perBaseline: [{ completeness: r.completeness, steps: m.ig.steps, isConverged: true }],
+    completeness: r.completeness,
+    steps: m.ig.steps,
+    isConverged: true,
+    gradientEvaluations: r.gradientEvaluations,
+    modelCalls: r.gradientEvaluations,
+    isCompletenessApplicable: true,
+  };
+}
+
+/** Guided IG: one path per baseline, averaged like straight-line IG. */
+async function computeGuided(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
+  const { ig } = m;
   const perBaseline: BaselineAttribution[] = [];
   let total: tf.Tensor3D | undefined;
   let evaluations = 0;
   try {
-    for (let b = 0; b < baselines.length; b += 1) {
-      const r = await computeGuidedIG(forward, input, baselines[b] as tf.Tensor4D, target, {
+    for (let b = 0; b < p.baselines.length; b += 1) {
+      const r = await computeGuidedIG(p.forward, p.input, p.baselines[b] as tf.Tensor4D, p.target, {
         steps: ig.steps,
         fraction: GUIDED_IG_DEFAULTS.fraction,
         maxDist: GUIDED_IG_DEFAULTS.maxDist,
         adaptive: ig.adaptive ? { tolerance: ig.adaptive.tolerance, maxEvaluations: ig.adaptive.maxSteps } : undefined,
-        onProgress: ig.onProgress ? (done, planned) => ig.onProgress?.({ baselineIndex: b, baselineCount: baselines.length, pointsDone: done, pointsPlanned: planned }) : undefined,
+        onProgress: onPath(ig.onProgress, b, p.baselines.length),
       });
       perBaseline.push({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged });
       evaluations += r.gradientEvaluations;
@@ -108,16 +111,16 @@ export async function computeAttributions(
         r.attributions.dispose();
       }
     }
-    const mean = tf.tidy(() => tf.div(total as tf.Tensor3D, baselines.length) as tf.Tensor3D);
+    const mean = tf.tidy(() => tf.div(total as tf.Tensor3D, p.baselines.length) as tf.Tensor3D);
     const sum = tf.tidy(() => tf.sum(mean).dataSync()[0] ?? NaN);
     const fx = perBaseline[0]?.completeness.fx ?? NaN;
-    const fb = perBaseline.reduce((s, p) => s + p.completeness.fBaseline, 0) / perBaseline.length;
+    const fb = perBaseline.reduce((s, q) => s + q.completeness.fBaseline, 0) / perBaseline.length;
     return {
       attributions: mean,
       perBaseline,
       completeness: computeCompleteness(fx, fb, sum),
       steps: ig.steps,
-      isConverged: perBaseline.every((p) => p.isConverged),
+      isConverged: perBaseline.every((q) => q.isConverged),
       gradientEvaluations: evaluations,
       modelCalls: evaluations,
       isCompletenessApplicable: true,
@@ -125,4 +128,14 @@ export async function computeAttributions(
   } finally {
     total?.dispose();
   }
+}
+
+/** The method `m` asks for on problem `p`; the caller disposes the result's attributions. */
+export async function computeAttributions(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
+  if (m.path.kind === 'straight' && m.smooth === undefined) {
+    return { ...(await computeIntegratedGradients(p.forward, p.input, p.baselines, p.target, m.ig)), isCompletenessApplicable: true };
+  }
+  if (m.path.kind === 'straight') return computeSmoothed(p, { ...m, smooth: m.smooth as SmoothOptions });
+  if (m.path.kind === 'blur') return computeBlurred(p, m);
+  return computeGuided(p, m);
 }

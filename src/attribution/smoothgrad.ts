@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type Rng } from '../image/rng.js';
+import { createRng, type Rng } from '../numeric/rng.js';
 import {
   computeCompleteness,
   computeIntegratedGradients,

@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError, toIgxError } from '../errors.js';
-import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain.js';
+import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain/index.js';
 import { IGX_VERSION } from '../package-info.js';
 import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
 import { computeRunRoot, discoverInputs, type DiscoveredInput } from './discover-inputs.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { selectBackend } from '../engine/backend.js';
 import { convertKerasFile, detectKerasFile } from '../model/keras/index.js';
-import { convertSavedModel, writeGraphModel } from '../model/savedmodel/index.js';
+import { convertSavedModel, writeGraphModel } from '../savedmodel/index.js';
 import { collect, type CommandContext } from './io.js';
 
 const splitTags = (text: string): string[] => text.split(',').map((t) => t.trim()).filter(Boolean);

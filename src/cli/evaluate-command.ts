@@ -3,7 +3,7 @@ import { BACKENDS, parseExplainFlags } from '../config/explain-config.js';
 import { PRESETS } from '../image/preprocess.js';
 import { OUTPUT_SPACES } from '../model/types.js';
 import { IgxError, isIgxError } from '../errors.js';
-import { closeExplainSession, openExplainSession } from '../explain.js';
+import { closeExplainSession, openExplainSession } from '../explain/index.js';
 import { buildEvaluateBaselines, DEFAULT_EVALUATE_OPTIONS, evaluateImage } from '../evaluate/run-evaluate.js';
 import { addMethodOptions, collect, type CommandContext } from './io.js';
 

@@ -6,9 +6,9 @@ import { parseShard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../image/preprocess.js';
-import { POLARITIES } from '../image/colormap.js';
+import { POLARITIES } from '../render/colormap.js';
 import { OUTPUT_SPACES } from '../model/types.js';
-import { openExplainPool } from '../pool/explain-pool.js';
+import { openExplainPool } from '../explain/pool/explain-pool.js';
 import { writeGallery } from '../report/gallery.js';
 import { addMethodOptions, collect, type CommandContext } from './io.js';
 

@@ -7,7 +7,7 @@ import { resolvePreprocess } from '../image/preprocess.js';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inspectModel } from '../model/inspect-model.js';
 import { loadModel } from '../model/load-model.js';
-import { inspectSavedModel, isSavedModelDir } from '../model/savedmodel/index.js';
+import { inspectSavedModel, isSavedModelDir } from '../savedmodel/index.js';
 import type { Preprocess } from '../image/preprocess.js';
 import type { CommandContext } from './io.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { METHODS, PATH_KINDS, SMOOTH_KINDS, type Method, type PathKind, type SmoothKind } from '../attribution/types.js';
 import { IgxError } from '../errors.js';
-import { POLARITIES, type Polarity } from '../image/colormap.js';
+import { POLARITIES, type Polarity } from '../render/colormap.js';
 import { OUTPUT_SPACES, type OutputSpace } from '../model/types.js';
 import { PRESETS, RESIZE_MODES, type Preprocess, type ResizeMode } from '../image/preprocess.js';
 

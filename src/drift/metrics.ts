@@ -7,7 +7,7 @@
  * correlation and top-k IoU ask "where does the model look" and read A; cosine and SSIM ask "which
  * way does the evidence point" and read G, so evidence that flips sign counts as drift.
  */
-import { normaliseMap } from '../image/colormap.js';
+import { normaliseMap } from '../render/colormap.js';
 
 export interface MapSimilarity {
   /** Spearman rank correlation of the magnitude grids, in [−1, 1]. */

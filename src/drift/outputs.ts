@@ -4,7 +4,7 @@
  * pure; renderDriftPanelPng encodes with sharp.
  */
 import sharp from 'sharp';
-import { divergingColor, percentile } from '../image/colormap.js';
+import { divergingColor, percentile } from '../render/colormap.js';
 import { computeMargin, sortWorstFirst } from './compare.js';
 import type { AttributionMap } from './runs.js';
 import type { DriftImage, DriftReport } from './schema.js';

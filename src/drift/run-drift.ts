@@ -7,7 +7,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
-import { writeFileAtomic } from '../report/atomic-write.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { buildErrorRow, buildPairs, checkPair, chooseMapSource, compareImage, computeDriftExitCode, computeDriftSummary, computeNoiseKind, defaultThresholds } from './compare.js';
 import { buildRunConfig, compareRunConfigs, type GuardedConfig } from './config-guard.js';
 import { buildDriftMarkdown, buildDriftPanel, buildJunitXml, DEFAULT_WORST_ROWS, renderDriftPanelPng } from './outputs.js';

@@ -7,11 +7,11 @@ import { REPORT_SUFFIX, RUN_FILES, stripReportSuffix } from '../report/run-layou
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { computeAttributionGrid, computeChannelSum } from '../attribution/summary.js';
+import { computeAttributionGrid, computeChannelSum } from '../numeric/attribution-summary.js';
 import { IgxError } from '../errors.js';
 import { REPORT_SCHEMA_VERSION } from '../report/schema.js';
 import type { ComparedGrids } from './metrics.js';
-import { decodeNpy } from './npy.js';
+import { decodeNpy } from '../report/npy.js';
 import type { MapSource } from './schema.js';
 
 export { REPORT_SUFFIX };

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { computeTargetScores } from '../attribution/integrated-gradients.js';
 import type { ForwardFn, Target } from '../attribution/types.js';
-import { blurMap } from '../image/mask.js';
-import { createRng } from '../image/rng.js';
+import { blurMap } from '../render/mask.js';
+import { createRng } from '../numeric/rng.js';
 
 /**
  * Deletion and insertion curves (Petsiuk, Das, Saenko, "RISE", BMVC 2018): pixels are taken in the

@@ -16,7 +16,7 @@ import { computeCosine, computePearson, computeRanks, computeSsimOfScaled } from
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { IgxError } from '../errors.js';
-import { createRng } from '../image/rng.js';
+import { createRng } from '../numeric/rng.js';
 import type { ForwardFn } from '../attribution/types.js';
 import { toModelError } from '../model/adapter.js';
 import { createMemoryIOHandler, readModelFiles } from '../model/io-handler.js';

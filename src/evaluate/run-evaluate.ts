@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions } from '../attribution/compute-attributions.js';
 import { IgxError } from '../errors.js';
-import type { ExplainSession } from '../explain.js';
-import { resolveStepPlan, resolveTarget } from '../explain.js';
+import type { ExplainSession } from '../explain/index.js';
+import { resolveStepPlan, resolveTarget } from '../explain/index.js';
 import { buildBaselinePixels, createRng, parseBaselineSpec } from '../image/baselines.js';
 import { computePreprocessed } from '../image/preprocess.js';
 import { blurPixels, readImage } from '../image/read-image.js';
 import { IGX_VERSION } from '../package-info.js';
-import { writeFileAtomic } from '../report/atomic-write.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { evaluateFaithfulness, type Curve } from './perturbation.js';
 import { compareAttributionMaps, loadRandomizedModel, type MapSimilarity } from './randomization.js';
 
@@ -141,7 +141,7 @@ export async function evaluateImage(
     // The same method explain runs with these flags: path, smoothing and step plan as there.
     const igOptions = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
     const path = { kind: config.path, blurMaxSigma: config.maxSigma };
-    const attribute = (f: typeof forward.forward) => computeAttributions(f, input, baselines, target, igOptions, path, config.smooth, config.seed);
+    const attribute = (f: typeof forward.forward) => computeAttributions({ forward: f, input, baselines, target }, { ig: igOptions, path, smooth: config.smooth, seed: config.seed });
     ig = await attribute(forward.forward);
     try {
       attributions = (await ig.attributions.data()) as Float32Array;

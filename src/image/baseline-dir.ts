@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { IgxError } from '../errors.js';
-import { createRng } from './rng.js';
+import { createRng } from '../numeric/rng.js';
 
 /** File endings sharp decodes; other files in a baseline folder are skipped. */
 export const BASELINE_IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);

@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import { IgxError, isIgxError } from '../errors.js';
 import { clipInPlace } from './pixels.js';
 import { blurPixels, readImage, type DecodedImage, type ReadImageOptions } from './read-image.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../numeric/rng.js';
 
-export { createRng, type Rng } from './rng.js';
+export { createRng, type Rng } from '../numeric/rng.js';
 
 /** A baseline x′ for Integrated Gradients, in pixel space (0..255, before preprocessing). */
 export type BaselineSpec =

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
-import { inspectSavedModel } from './savedmodel/inspect.js';
-import { TFJS_OPS } from './savedmodel/tfjs-ops.js';
+import { inspectSavedModel } from '../savedmodel/inspect.js';
+import { TFJS_OPS } from '../savedmodel/tfjs-ops.js';
 import type { LoadedModel } from './types.js';
 
 export interface ModelInspection {

@@ -17,7 +17,8 @@ import { LayersAdapter } from './layers-adapter.js';
 import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
-import { readSavedModelFiles, resolveSavedModelDir, SavedModelAdapter, type SavedModelLoadOptions } from './savedmodel/load.js';
+import { resolveSavedModelDir, type SavedModelLoadOptions } from '../savedmodel/read-saved-model.js';
+import { readSavedModelFiles, SavedModelAdapter } from './saved-model-adapter.js';
 import { readSidecarFile, type SidecarFile } from './sidecar-file.js';
 import type { LoadedModel, ModelForward, OutputChoice } from './types.js';
 

@@ -2,44 +2,20 @@
  * What loadModel needs to open a SavedModel like a graph model: the converted artifacts as ModelFiles,
  * and the graph adapter wrapped to report format 'savedmodel'.
  */
-import type { LayerSplit } from '../../attribution/layer-ig.js';
+import type { LayerSplit } from '../attribution/layer-ig.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { IgxError } from '../../errors.js';
-import type { AdaptedOutput, ModelAdapter } from '../adapter.js';
-import { GraphAdapter } from '../graph-adapter.js';
-import type { ModelFiles } from '../io-handler.js';
-import type { ModelJson } from '../model-json.js';
-import type { OutputSpace } from '../types.js';
-import { convertSavedModel, type ConvertResult } from './convert.js';
-import { SAVED_MODEL_PB, SAVED_MODEL_PBTXT, isSavedModelDir } from './read-saved-model.js';
-
-export interface SavedModelLoadOptions {
-  /** Signature key (--signature); default serving_default. */
-  signature?: string;
-  /** MetaGraph tags (--tags); default serve. */
-  tags?: string[];
-  /** The signature input to feed the image to (--input), when the signature has several. */
-  input?: string;
-}
-
-/** The SavedModel folder `path` names (the folder itself, or its saved_model.pb/.pbtxt), else undefined. */
-export async function resolveSavedModelDir(path: string): Promise<string | undefined> {
-  const abs = resolve(path);
-  if (await isSavedModelDir(abs)) return abs;
-  const name = basename(abs);
-  if (name === SAVED_MODEL_PB || name === SAVED_MODEL_PBTXT) {
-    try {
-      if ((await stat(abs)).isFile()) return dirname(abs);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
+import { IgxError } from '../errors.js';
+import type { AdaptedOutput, ModelAdapter } from './adapter.js';
+import { GraphAdapter } from './graph-adapter.js';
+import type { ModelFiles } from './io-handler.js';
+import type { ModelJson } from './model-json.js';
+import type { OutputSpace } from './types.js';
+import { convertSavedModel, type ConvertResult } from '../savedmodel/convert.js';
+import type { SavedModelLoadOptions } from '../savedmodel/read-saved-model.js';
 
 async function hashFiles(paths: string[]): Promise<string> {
   const hash = createHash('sha256');

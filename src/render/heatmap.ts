@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { blendOverlay, colorize, DEFAULT_CLIP_PERCENTILE, normaliseMap, sumChannels, type Polarity } from './colormap.js';
-import { pixelsToRgbBytes } from './read-image.js';
+import { pixelsToRgbBytes } from '../image/read-image.js';
 
 export interface HeatmapOptions {
   polarity: Polarity;

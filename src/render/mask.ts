@@ -1,7 +1,7 @@
 import sharp from 'sharp';
-import { buildBlurMatrix } from '../attribution/blur-ig.js';
+import { buildBlurMatrix } from '../numeric/gaussian.js';
 import { applyPolarity, percentile, sumChannels, type Polarity } from './colormap.js';
-import { pixelsToRgbBytes } from './read-image.js';
+import { pixelsToRgbBytes } from '../image/read-image.js';
 
 /**
  * The mask visualizer (TruLens MaskVisualizer): the channel-summed attributions, shown by `polarity`,

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { blendOverlay, colorFor, colorize, DEFAULT_CLIP_PERCENTILE, normaliseMap, sumChannels, type Polarity } from './colormap.js';
 import { applyMask, computeMask, DEFAULT_MASK_OPTIONS, type MaskOptions } from './mask.js';
-import { pixelsToRgbBytes } from './read-image.js';
+import { pixelsToRgbBytes } from '../image/read-image.js';
 
 /**
  * One PNG per image: original | heatmap | overlay | mask, a title line (target label, score,

@@ -2,7 +2,7 @@ import { RUN_FILES, shardManifestName } from './run-layout.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { IgxError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const MANIFEST_NAME = RUN_FILES.manifest;

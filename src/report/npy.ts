@@ -29,3 +29,40 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Buffer 
   for (let i = 0; i < data.length; i += 1) out.writeFloatLE(data[i]!, total + 4 * i);
   return out;
 }
+
+/**
+ * Reads back the `.ig.npy` files igx writes (encodeNpy): NumPy format 1.0/2.0, little-endian float32,
+ * C order. Anything else is refused rather than guessed at.
+ */
+export interface NpyArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Parses .npy bytes; throws an Error that says what is wrong (the caller adds the file name). */
+export function decodeNpy(bytes: Uint8Array): NpyArray {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error('not a .npy file');
+  const major = buf[6];
+  if (major !== 1 && major !== 2) throw new Error(`unsupported .npy version ${major}`);
+  const headerLength = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const start = (major === 1 ? 10 : 12) + headerLength;
+  if (buf.length < start) throw new Error('truncated .npy header');
+  const header = buf.toString('latin1', major === 1 ? 10 : 12, start);
+  const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr !== '<f4') throw new Error(`expected float32 ('<f4'), found ${descr === undefined ? 'no dtype' : `'${descr}'`}`);
+  if (fortran !== 'False') throw new Error('expected C order (fortran_order False)');
+  if (shapeText === undefined) throw new Error('no shape in the .npy header');
+  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!parts.every((p) => /^\d+$/.test(p))) throw new Error(`bad shape (${shapeText})`);
+  const shape = parts.map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (buf.length !== start + 4 * count) {
+    throw new Error(`shape (${shape.join(', ')}) needs ${4 * count} data bytes, the file has ${buf.length - start}`);
+  }
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i += 1) data[i] = buf.readFloatLE(start + 4 * i);
+  return { shape, data };
+}

@@ -14,7 +14,7 @@
  *   theirs (the names tfjs's GraphModel shows).
  * The walk uses explicit work lists (no recursion per node), so graphs thousands of nodes deep are fine.
  */
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 import type { AttrValueMsg, FunctionDefMsg, MetaGraphDefMsg, NodeDefMsg, OpDefMsg } from './messages.js';
 import { DEFAULT_ATTRS, OUTPUT_ARGS } from './op-defaults.js';
 import type { SignatureInfo, SignatureTensor } from './read-saved-model.js';

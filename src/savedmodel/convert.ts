@@ -4,9 +4,9 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { IgxError, isIgxError } from '../../errors.js';
-import { IGX_VERSION } from '../../package-info.js';
-import { writeFileAtomic } from '../../report/atomic-write.js';
+import { IgxError, isIgxError } from '../errors.js';
+import { IGX_VERSION } from '../package-info.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { buildGraph, describeUnsupported, type BuiltGraph, type GraphTensorSpec } from './build-graph.js';
 import type { MetaGraphDefMsg } from './messages.js';
 import { readSavedModel, selectMetaGraph, selectSignature, tagsOf, type SignatureInfo, type SignatureTensor } from './read-saved-model.js';

@@ -2,7 +2,7 @@
  * `igx inspect` for SavedModels: tag sets, signatures with their inputs and outputs, and the ops of each
  * signature's inference graph as igx would build it (without reading the variables).
  */
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 import { buildGraph, type GraphTensorSpec } from './build-graph.js';
 import { listSignatures, readSavedModel, selectMetaGraph, tagsOf, type SignatureInfo } from './read-saved-model.js';
 

@@ -4,7 +4,7 @@
  * points, an index block pointing at them, and a 48-byte footer. Every block's masked CRC-32C is checked;
  * blocks may be Snappy-compressed.
  */
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 import { crc32cExtend, unmaskCrc } from './crc32c.js';
 import { snappyUncompress } from './snappy.js';
 

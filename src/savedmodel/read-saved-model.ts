@@ -3,9 +3,9 @@
  * protobufjs's text-format extension), the MetaGraph for a tag set, and its signatures.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import textformat from 'protobufjs/ext/textformat.js';
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 import type { MetaGraphDefMsg, SavedModelMsg, SignatureDefMsg, TensorInfoMsg } from './messages.js';
 import { protoType } from './proto.js';
 import { dtypeName, readShape } from './tensor-value.js';
@@ -200,4 +200,28 @@ export function selectSignature(mg: MetaGraphDefMsg, name: string | undefined, f
     );
   }
   return toSignature(chosen, def, file);
+}
+
+export interface SavedModelLoadOptions {
+  /** Signature key (--signature); default serving_default. */
+  signature?: string;
+  /** MetaGraph tags (--tags); default serve. */
+  tags?: string[];
+  /** The signature input to feed the image to (--input), when the signature has several. */
+  input?: string;
+}
+
+/** The SavedModel folder `path` names (the folder itself, or its saved_model.pb/.pbtxt), else undefined. */
+export async function resolveSavedModelDir(path: string): Promise<string | undefined> {
+  const abs = resolve(path);
+  if (await isSavedModelDir(abs)) return abs;
+  const name = basename(abs);
+  if (name === SAVED_MODEL_PB || name === SAVED_MODEL_PBTXT) {
+    try {
+      if ((await stat(abs)).isFile()) return dirname(abs);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@
  * tensor bytes lie in `PREFIX.data-NNNNN-of-NNNNN` shards, each tensor with its masked CRC-32C.
  */
 import { open, readFile } from 'node:fs/promises';
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 import { crc32cExtend, unmaskCrc } from './crc32c.js';
 import { readTable } from './leveldb-table.js';
 import { protoType } from './proto.js';

@@ -3,7 +3,7 @@
  * model: the four dtypes tfjs stores (wider and narrower TF types are converted the way
  * tensorflowjs_converter does: float64/half/bfloat16 → float32, (u)int8/16/32/64 → int32).
  */
-import { IgxError } from '../../errors.js';
+import { IgxError } from '../errors.js';
 
 export type TfjsDtype = 'float32' | 'int32' | 'bool' | 'string';
 

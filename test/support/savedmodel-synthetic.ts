@@ -7,8 +7,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32cExtend, maskCrc } from '../../src/model/savedmodel/crc32c.js';
-import { protoType } from '../../src/model/savedmodel/proto.js';
+import { crc32cExtend, maskCrc } from '../../src/savedmodel/crc32c.js';
+import { protoType } from '../../src/savedmodel/proto.js';
 
 export const DT_FLOAT = 1;
 export const DT_INT32 = 3;

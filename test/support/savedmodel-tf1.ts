@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { protoType } from '../../src/model/savedmodel/proto.js';
+import { protoType } from '../../src/savedmodel/proto.js';
 import { constNode, DT_FLOAT, DT_INT32, floatBytes, int, node, shape, type, writeTensorBundle } from './savedmodel-synthetic.js';
 
 export const DT_UINT8 = 4;

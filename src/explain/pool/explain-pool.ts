@@ -11,10 +11,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { PointBatch } from '../attribution/integrated-gradients.js';
-import type { ExplainConfig } from '../config/explain-config.js';
-import type { BackendInfo } from '../engine/backend.js';
-import { IgxError, type ErrorCode } from '../errors.js';
+import type { PointBatch } from '../../attribution/integrated-gradients.js';
+import type { ExplainConfig } from '../../config/explain-config.js';
+import type { BackendInfo } from '../../engine/backend.js';
+import { IgxError, type ErrorCode } from '../../errors.js';
 import {
   closeExplainSession,
   explainImage,
@@ -25,8 +25,8 @@ import {
   type GradientImage,
   type GradientJob,
   type GradientRunner,
-} from '../explain.js';
-import type { LoadedModel } from '../model/types.js';
+} from '../index.js';
+import type { LoadedModel } from '../../model/types.js';
 import { computeWorkerCount } from './memory-budget.js';
 import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './messages.js';
 

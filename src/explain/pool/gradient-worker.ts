@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGradientOfSum, computeWeightedGradientSum } from '../attribution/integrated-gradients.js';
-import { loadExplainModel, type ExplainModel } from '../explain.js';
+import { buildGradientOfSum, computeWeightedGradientSum } from '../../attribution/integrated-gradients.js';
+import { loadExplainModel, type ExplainModel } from '../index.js';
 import { serializeError, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
 interface ImageState {

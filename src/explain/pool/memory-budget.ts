@@ -6,8 +6,8 @@
  */
 import { freemem, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGradientOfSum } from '../attribution/integrated-gradients.js';
-import type { ForwardFn } from '../attribution/types.js';
+import { buildGradientOfSum } from '../../attribution/integrated-gradients.js';
+import type { ForwardFn } from '../../attribution/types.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -1,7 +1,7 @@
 /** The messages between the explain pool (main thread) and its gradient workers. */
-import type { Target } from '../attribution/types.js';
-import type { ExplainConfig } from '../config/explain-config.js';
-import type { BackendInfo } from '../engine/backend.js';
+import type { Target } from '../../attribution/types.js';
+import type { ExplainConfig } from '../../config/explain-config.js';
+import type { BackendInfo } from '../../engine/backend.js';
 
 export interface WorkerInit {
   /** The session's config, with `backend` set to the kind the session resolved to. */

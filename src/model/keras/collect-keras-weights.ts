@@ -8,7 +8,10 @@
  * - Keras 3 (model.weights.h5): layers/<snake_case class>[_<n>]/vars/<i>, numbered per class in the
  *   container's layer order (Keras' saving_lib never uses layer names), trainable variables first, as
  *   tfjs-layers orders a layer's weights; nested models nest: layers/functional/layers/conv2d/vars.
- *   Keras 2.13–2.15 wrote `_layer_checkpoint_dependencies` where Keras 3 writes `layers`.
+ *   Keras 2.13–2.15 wrote `_layer_checkpoint_dependencies` where Keras 3 writes `layers`, and walked a
+ *   dict that lists each layer with weights twice ("layer_with_weights-k", then "layer-i"), counting
+ *   both: its second Conv2D is conv2d_2. Saved on Windows, the first separator is a backslash
+ *   (`_layer_checkpoint_dependencies\conv2d`).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { LayersModel, type LayerVariable } from '@tensorflow/tfjs-layers';
@@ -70,6 +73,10 @@ interface Keras3Walk {
   file: string;
   /** 'layers', or Keras 2.13–2.15's '_layer_checkpoint_dependencies'. */
   word: string;
+  /** What joins `word` and the layer's group: '/', or '\\' in files saved on Windows. */
+  separator: string;
+  /** Keras 2.13–2.15: a layer with weights takes two numbers of its class. */
+  isListedTwice: boolean;
 }
 
 function collectKeras3Layer(walk: Keras3Walk, layer: Layer, path: string, out: KerasWeights): void {
@@ -89,10 +96,12 @@ function collectKeras3Container(walk: Keras3Walk, model: LayersModel, config: un
   for (const entry of listConfigLayers(config)) {
     const base = toSnakeCase(entry.className);
     const n = used.get(base);
-    used.set(base, n === undefined ? 0 : n + 1);
-    const path = `${prefix}${walk.word}/${n === undefined ? base : `${base}_${n + 1}`}`;
-    if (entry.className === 'InputLayer') continue;
-    const layer = model.getLayer(entry.name);
+    if (entry.className === 'InputLayer' && walk.isListedTwice) continue; // Keras 2's Sequential.layers leaves it out
+    const layer = entry.className === 'InputLayer' ? undefined : model.getLayer(entry.name);
+    const slots = walk.isListedTwice && layer !== undefined && layer.weights.length > 0 ? 2 : 1;
+    used.set(base, (n ?? -1) + slots);
+    const path = `${prefix}${walk.word}${walk.separator}${n === undefined ? base : `${base}_${n + 1}`}`;
+    if (layer === undefined) continue;
     if (isContainer(layer)) collectKeras3Container(walk, layer, entry.config, `${path}/`, out);
     else if (layer.weights.length > 0) collectKeras3Layer(walk, layer, path, out);
   }
@@ -102,9 +111,11 @@ function collectKeras3Container(walk: Keras3Walk, model: LayersModel, config: un
 export function collectKeras3Weights(options: { h5: H5File; file: string; model: LayersModel; config: unknown }): KerasWeights {
   const { h5, file, model, config } = options;
   const root = h5.keys('') ?? [];
-  const word = root.includes('layers') || !root.includes('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
+  const legacy = '_layer_checkpoint_dependencies';
+  const isLegacy = !root.includes('layers') && root.some((k) => k === legacy || k.startsWith(`${legacy}\\`));
+  const separator = root.some((k) => k.startsWith(`${isLegacy ? legacy : 'layers'}\\`)) ? '\\' : '/';
   const out: KerasWeights = { specs: [], values: [] };
-  collectKeras3Container({ h5, file, word }, model, config, '', out);
+  collectKeras3Container({ h5, file, word: isLegacy ? legacy : 'layers', separator, isListedTwice: isLegacy }, model, config, '', out);
   return out;
 }
 

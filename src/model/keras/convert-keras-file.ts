@@ -1,5 +1,5 @@
 /** `igx convert FILE.keras|FILE.h5 OUT_DIR`: the Keras file as a TensorFlow.js layers model on disk. */
-import { writeGraphModel, type WrittenGraphModel } from '../savedmodel/convert.js';
+import { writeGraphModel, type WrittenGraphModel } from '../../savedmodel/convert.js';
 import { readKerasFiles, type KerasFileKind } from './read-keras-files.js';
 
 export interface ConvertedKerasFile extends WrittenGraphModel {

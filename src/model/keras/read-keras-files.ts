@@ -25,19 +25,20 @@ const EXTENSIONS: Record<string, KerasFileKind> = { '.keras': 'keras', '.h5': 'h
 
 const startsWith = (bytes: Uint8Array, magic: number[]): boolean => magic.every((b, i) => bytes[i] === b);
 
-/** 'keras' or 'h5' when `path` is a file named or shaped like one (zip or HDF5 signature), else undefined. */
+/**
+ * 'keras' or 'h5' when `path` is a file shaped (zip or HDF5 signature) or else named like one, else
+ * undefined. The signature wins: tf.keras 2.x wrote HDF5 under any name, `.keras` included.
+ */
 export async function detectKerasFile(path: string): Promise<KerasFileKind | undefined> {
   let handle;
   try {
     if (!(await stat(path)).isFile()) return undefined;
-    const byName = EXTENSIONS[extname(path).toLowerCase()];
-    if (byName !== undefined) return byName;
     handle = await open(path, 'r');
     const head = new Uint8Array(8);
     await handle.read(head, 0, 8, 0);
     if (startsWith(head, ZIP_MAGIC)) return 'keras';
     if (startsWith(head, HDF5_MAGIC)) return 'h5';
-    return undefined;
+    return EXTENSIONS[extname(path).toLowerCase()];
   } catch {
     return undefined;
   } finally {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { IgxError } from '../../errors.js';
-import { INFERENCE_IDENTITY_CLASS, KEEPDIMS_POOLING_CLASS, KERAS3_HARD_SIGMOID } from '../keras-extras.js';
+import { INFERENCE_IDENTITY_CLASS, KEEPDIMS_POOLING_CLASS, KERAS3_HARD_SIGMOID, registerKerasExtras } from '../keras-extras.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -184,12 +184,25 @@ function withSequentialInput(layers: JsonObject[], original: Json[], config: Jso
   return [{ ...first, config: { ...firstConfig, batch_input_shape: shape } }, ...layers.slice(1)];
 }
 
+/**
+ * Keras reads the input shape of a Sequential's first layer only; a later layer's `input_shape` (left
+ * over from an edit) is ignored there, but tfjs-layers checks it and warns on every call.
+ */
+function withoutLaterInputShapes(layers: JsonObject[]): JsonObject[] {
+  return layers.map((layer, i) => {
+    const config = layer.config as JsonObject;
+    if (i === 0 || config.batch_input_shape === undefined) return layer;
+    const { batch_input_shape: _ignored, ...rest } = config;
+    return { ...layer, config: rest };
+  });
+}
+
 function translateContainerConfig(cls: string, config: JsonObject, ctx: TranslateContext): JsonObject {
   const original = Array.isArray(config.layers) ? config.layers : [];
   const layers = original.map((l) => translateLayerEntry(l, ctx));
   const out: JsonObject = { name: config.name ?? cls.toLowerCase() };
   if (cls === 'Sequential') {
-    out.layers = withSequentialInput(layers, original, config);
+    out.layers = withoutLaterInputShapes(withSequentialInput(layers, original, config));
     return out;
   }
   out.layers = layers;
@@ -209,17 +222,20 @@ export function translateKerasConfig(config: unknown, ctx: TranslateContext): Js
     const cls = isObject(model) ? String(model.class_name) : typeof model;
     throw new IgxError('E_UNSUPPORTED_OP', `${ctx.file}: the model is a ${cls}, not a Sequential or functional model; ${SAVEDMODEL_ADVICE}`);
   }
+  registerKerasExtras(); // the classes substituteLayer writes must be known to checkLayerClass
   const m = model as JsonObject;
   const cls = m.class_name as string;
   const keras3 = { ...ctx, isKeras3: ctx.isKeras3 ?? typeof m.module === 'string' };
-  return { class_name: CLASS_RENAMES[cls] ?? cls, config: translateContainerConfig(cls, m.config as JsonObject, keras3) };
+  // Keras 2.0–2.1 wrote a Sequential's config as the bare list of its layers.
+  const containerConfig = Array.isArray(m.config) ? { name: 'sequential', layers: m.config } : (m.config as JsonObject);
+  return { class_name: CLASS_RENAMES[cls] ?? cls, config: translateContainerConfig(cls, containerConfig, keras3) };
 }
 
 /** The Keras class name of each layer of a container config, in order (Keras 3 names weight groups by it). */
 export function listConfigLayers(config: unknown): { name: string; className: string; config: unknown }[] {
   const model = isObject(config) && isObject(config.model_config) ? config.model_config : config;
-  const inner = isObject(model) && isObject(model.config) ? model.config : undefined;
-  const layers = inner !== undefined && Array.isArray(inner.layers) ? inner.layers : [];
+  const inner = isObject(model) ? model.config : undefined;
+  const layers = Array.isArray(inner) ? inner : isObject(inner) && Array.isArray(inner.layers) ? inner.layers : [];
   return layers.filter(isObject).map((l) => ({
     name: isObject(l.config) && typeof l.config.name === 'string' ? l.config.name : String(l.name ?? ''),
     className: String(l.class_name),

@@ -1,0 +1,55 @@
+/** Runs the configured attribution method on one prepared image: layer IG, or a method on the input pixels. */
+import * as tf from '@tensorflow/tfjs-core';
+import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
+import { computeLayerIntegratedGradients, type LayerSplit } from '../attribution/layer-ig.js';
+import type { Target } from '../attribution/types.js';
+import type { ExplainConfig } from '../config/explain-config.js';
+import type { ExplainProgress, GradientJob } from './ports.js';
+import type { ExplainSession } from './session.js';
+import { resolveStepPlan } from './step-plan.js';
+
+interface StepOptions {
+  method: ExplainConfig['method'];
+  steps: number;
+  adaptive?: { tolerance: number; maxSteps: number };
+  batchSize: number;
+}
+
+/** Layer IG in the shape of computeAttributions' result, plus the layer's own maps. */
+async function computeLayerAttributions(split: LayerSplit, input: tf.Tensor4D, baselines: tf.Tensor4D[], target: Target, options: StepOptions): Promise<MethodResult> {
+  const r = await computeLayerIntegratedGradients(split, input, baselines, target, options);
+  return {
+    attributions: tf.tensor3d(r.attributions, r.shape),
+    completeness: r.completeness,
+    perBaseline: baselines.map(() => ({ completeness: r.completeness, steps: r.steps, isConverged: r.isConverged })),
+    steps: r.steps,
+    isConverged: r.isConverged,
+    isCompletenessApplicable: true,
+    layer: { name: r.layerName, shape: r.shape, attributions: r.attributions, channelTotals: r.channelTotals, spatialMap: r.spatialMap },
+  };
+}
+
+export interface RunMethodOptions {
+  input: tf.Tensor4D;
+  baselines: tf.Tensor4D[];
+  target: Target;
+  /** Where the image's gradient batches run, when a pool runs them. */
+  job?: GradientJob;
+  onProgress?: (p: ExplainProgress) => void;
+}
+
+/** The session's method on one image; the caller disposes the result's attributions. */
+export function runMethod(session: ExplainSession, options: RunMethodOptions): Promise<MethodResult> {
+  const { config } = session;
+  const { input, baselines, target, job, onProgress } = options;
+  const steps = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
+  if (session.layerSplit) return computeLayerAttributions(session.layerSplit, input, baselines, target, steps);
+  const ig = {
+    ...steps,
+    onProgress: onProgress ? (e: ExplainProgress) => onProgress(e) : undefined,
+    weightedGradientSum: job?.weightedGradientSum,
+    batchesAhead: session.gradientRunner?.batchesAhead,
+  };
+  const path = { kind: config.path, blurMaxSigma: config.maxSigma };
+  return computeAttributions({ forward: session.forward.forward, input, baselines, target }, { ig, path, smooth: config.smooth, seed: config.seed });
+}
