@@ -244,3 +244,22 @@ test('--workers and --max-memory: parsing and E_FLAG errors', () => {
     assert.throws(() => parseExplainFlags(bad), (err: unknown) => isIgxError(err) && err.code === 'E_FLAG' && err.exitCode === 2, JSON.stringify(bad));
   }
 });
+
+test('SmoothGrad on the pool: its noisy copies run on the workers, byte-identical to 1 worker', async () => {
+  const flags: RawExplainFlags = { saveRaw: true, smooth: '4', steps: '16', batchSize: '8', seed: '5' };
+  const image = fixture('images', 'dog.jpg');
+  const one = await withPool(flags, 1, async (pool) => readOutputs(await pool.explainImage(image)));
+  const opened: number[] = [];
+  const two = await withPool(flags, 2, async (pool) => {
+    const runner = pool.session.gradientRunner;
+    assert.ok(runner, 'two workers run gradients off this thread');
+    // Count the inputs the workers are given: the clean image, then each noisy copy.
+    pool.session.gradientRunner = { ...runner, openImage: (img) => (opened.push(img.input[0] as number), runner.openImage(img)) };
+    return readOutputs(await pool.explainImage(image));
+  });
+  assert.equal(opened.length, 1 + 4, 'the clean input and 4 noisy copies went to the workers');
+  assert.equal(new Set(opened.slice(1)).size, 4, 'each copy with its own noise');
+  assert.equal(two.report, one.report);
+  assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
+  assert.ok(one.heatmap.equals(two.heatmap));
+});

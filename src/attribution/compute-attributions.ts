@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { computeBlurIG } from './blur-ig.js';
 import { computeGuidedIG, GUIDED_IG_DEFAULTS } from './guided-ig.js';
 import { computeCompleteness, computeIntegratedGradients, type BaselineAttribution, type IntegratedGradientsOptions, type IntegratedGradientsResult } from './integrated-gradients.js';
-import { computeSmoothGradIG } from './smoothgrad.js';
+import { computeSmoothGradIG, type SmoothGradOptions } from './smoothgrad.js';
 import type { ForwardFn, PathKind, SmoothKind, Target } from './types.js';
 
 export interface PathOptions {
@@ -46,6 +46,8 @@ export interface MethodOptions {
   path: PathOptions;
   smooth?: SmoothOptions;
   seed: number;
+  /** SmoothGrad: where its noisy copies' gradient batches may run (igx's worker pool). */
+  samplePool?: SmoothGradOptions['pool'];
 }
 
 type Progress = IntegratedGradientsOptions['onProgress'];
@@ -56,7 +58,8 @@ const onPath = (onProgress: Progress, baselineIndex = 0, baselineCount = 1) =>
 
 async function computeSmoothed(p: AttributionProblem, m: MethodOptions & { smooth: SmoothOptions }): Promise<MethodResult> {
   const { onProgress, weightedGradientSum: _w, batchesAhead: _b, ...igOptions } = m.ig;
-  const r = await computeSmoothGradIG(p.forward, p.input, p.baselines, p.target, { ...m.smooth, seed: m.seed, ig: igOptions, onSample: onPath(onProgress) });
+  const pool = m.samplePool ? { pool: m.samplePool } : {};
+  const r = await computeSmoothGradIG(p.forward, p.input, p.baselines, p.target, { ...m.smooth, seed: m.seed, ig: igOptions, onSample: onPath(onProgress), ...pool });
   const sum = tf.tidy(() => tf.sum(r.attributions).dataSync()[0] ?? NaN);
   const meanFb = r.perSample.reduce((s, c) => s + c.fBaseline, 0) / Math.max(1, r.perSample.length);
   const completeness = r.completeness ?? computeCompleteness(r.fxClean, meanFb, sum);

@@ -5,6 +5,8 @@ import {
   computeIntegratedGradients,
   type Completeness,
   type IntegratedGradientsOptions,
+  type IntegratedGradientsResult,
+  type WeightedGradientSumFn,
 } from './integrated-gradients.js';
 import type { ForwardFn, SmoothKind, Target } from './types.js';
 
@@ -23,6 +25,18 @@ export interface SmoothGradOptions {
   ig: Omit<IntegratedGradientsOptions, 'weightedGradientSum' | 'batchesAhead' | 'onProgress'>;
   /** Called after each noisy sample is done. */
   onSample?: (done: number, total: number) => void;
+  /**
+   * Runs a noisy copy's gradient batches elsewhere (igx's worker pool): the copies are independent, so
+   * up to `parallelSamples` of them are in flight at once. Each copy's batch sums are added in batch
+   * order and the copies combined in sample order, so the result does not depend on where they ran.
+   */
+  pool?: { openInput: (input: Float32Array) => SampleJob; parallelSamples: number; batchesAhead: number };
+}
+
+/** One noisy copy's gradient batches, where the pool computes them. */
+export interface SampleJob {
+  weightedGradientSum: WeightedGradientSumFn;
+  close(): void;
 }
 
 export interface SmoothGradResult {
@@ -77,30 +91,42 @@ export async function computeSmoothGradIG(
   const perSample: Completeness[] = [];
   let gradientEvaluations = 0;
   let modelCalls = 1;
-  const inputData = await input.data();
-  for (let s = 0; s < samples; s += 1) {
+  const inputData = (await input.data()) as Float32Array;
+  const noisyInputs = Array.from({ length: samples }, () => {
     const noise = sampleNoise(rng, n, sigma);
     for (let i = 0; i < n; i += 1) noise[i] = (noise[i] as number) + (inputData[i] as number);
-    const noisy = tf.tensor4d(noise, [1, h, w, c]);
+    return noise;
+  });
+  const runSample = async (noisyData: Float32Array): Promise<{ attributions: Float32Array; result: IntegratedGradientsResult }> => {
+    const noisy = tf.tensor4d(noisyData, [1, h, w, c]);
+    const job = options.pool?.openInput(noisyData);
     try {
-      const result = await computeIntegratedGradients(forward, noisy, baselines, target, options.ig);
+      const pooled = job ? { weightedGradientSum: job.weightedGradientSum, batchesAhead: options.pool?.batchesAhead } : {};
+      const result = await computeIntegratedGradients(forward, noisy, baselines, target, { ...options.ig, ...pooled });
       try {
-        const a = await result.attributions.data();
-        for (let i = 0; i < n; i += 1) {
-          const v = a[i] as number;
-          sum[i] = (sum[i] as number) + v;
-          sumSq[i] = (sumSq[i] as number) + v * v;
-        }
+        return { attributions: (await result.attributions.data()) as Float32Array, result };
       } finally {
         result.attributions.dispose();
+      }
+    } finally {
+      job?.close();
+      noisy.dispose();
+    }
+  };
+  const window = Math.max(1, options.pool?.parallelSamples ?? 1);
+  for (let first = 0; first < samples; first += window) {
+    const done = await Promise.all(noisyInputs.slice(first, first + window).map(runSample));
+    for (const { attributions: a, result } of done) {
+      for (let i = 0; i < n; i += 1) {
+        const v = a[i] as number;
+        sum[i] = (sum[i] as number) + v;
+        sumSq[i] = (sumSq[i] as number) + v * v;
       }
       perSample.push(result.completeness);
       gradientEvaluations += result.gradientEvaluations;
       modelCalls += result.modelCalls;
-    } finally {
-      noisy.dispose();
     }
-    options.onSample?.(s + 1, samples);
+    options.onSample?.(Math.min(samples, first + window), samples);
   }
   const out = new Float32Array(n);
   let total = 0;

@@ -55,7 +55,7 @@ async function attribute(session: ExplainSession, prepared: PreparedImage, ctx: 
     const scores = tf.tidy(() => Array.from(session.forward.forward(input).dataSync()));
     const { target, rule } = resolveTarget(session.config.target, scores, session.forward.labels);
     job = session.gradientRunner?.openImage({ shape: prepared.shape, input: prepared.input, baselines: prepared.baselineInputs, target });
-    const result = await runMethod(session, { input, baselines, target, job, onProgress: ctx.options.onProgress });
+    const result = await runMethod(session, { input, baselines, baselineData: prepared.baselineInputs, target, job, onProgress: ctx.options.onProgress });
     job?.close();
     job = undefined;
     let values: Float32Array;

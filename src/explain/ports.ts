@@ -10,6 +10,8 @@ import type { Report } from '../report/schema.js';
 export interface GradientRunner {
   /** Batches an image requests ahead of the one it is adding (to keep every worker busy). */
   batchesAhead: number;
+  /** Threads computing batches: as many independent inputs (SmoothGrad's noisy copies) keep them busy. */
+  parallelism: number;
   /** Makes an image's input and baselines (preprocessed, [1, h, w, c] each) available to the batches. */
   openImage(image: GradientImage): GradientJob;
 }

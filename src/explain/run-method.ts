@@ -32,6 +32,8 @@ async function computeLayerAttributions(split: LayerSplit, input: tf.Tensor4D, b
 export interface RunMethodOptions {
   input: tf.Tensor4D;
   baselines: tf.Tensor4D[];
+  /** The baselines' values, for the pool's jobs. */
+  baselineData: Float32Array[];
   target: Target;
   /** Where the image's gradient batches run, when a pool runs them. */
   job?: GradientJob;
@@ -51,5 +53,12 @@ export function runMethod(session: ExplainSession, options: RunMethodOptions): P
     batchesAhead: session.gradientRunner?.batchesAhead,
   };
   const path = { kind: config.path, blurMaxSigma: config.maxSigma };
-  return computeAttributions({ forward: session.forward.forward, input, baselines, target }, { ig, path, smooth: config.smooth, seed: config.seed });
+  const runner = session.gradientRunner;
+  // SmoothGrad's noisy copies are independent inputs: the pool runs them side by side.
+  const samplePool = runner && {
+    openInput: (noisy: Float32Array) => runner.openImage({ shape: input.shape, input: noisy, baselines: options.baselineData, target }),
+    parallelSamples: runner.parallelism,
+    batchesAhead: runner.batchesAhead,
+  };
+  return computeAttributions({ forward: session.forward.forward, input, baselines, target }, { ig, path, smooth: config.smooth, seed: config.seed, ...(samplePool ? { samplePool } : {}) });
 }

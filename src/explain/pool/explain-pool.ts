@@ -106,7 +106,7 @@ export async function openExplainPool(config: ExplainConfig, options: ExplainPoo
     throw err;
   }
   // Enough batches ahead that no worker waits for the batch being added.
-  session.gradientRunner = { batchesAhead: 2 * workers - 1, openImage: (image) => threads.openImage(image) } satisfies GradientRunner;
+  session.gradientRunner = { batchesAhead: 2 * workers - 1, parallelism: workers, openImage: (image) => threads.openImage(image) } satisfies GradientRunner;
   let closing: Promise<void> | undefined;
   return {
     ...base,
