@@ -201,35 +201,24 @@ function fillBatchNormDefaults(): void {
   e[FILLS_BATCH_NORM] = true;
 }
 
-/**
- * Registers igx's gradients; idempotent, and cheap enough to call on every backend selection (a
- * wrapper replaced by a later re-registration of tfjs's gradients is simply installed again).
- */
-export function registerIgxGradients(): void {
-  fillBatchNormDefaults();
-  if (getGradient('StridedSlice') === undefined) {
-    registerGradient({
-      kernelName: 'StridedSlice',
-      inputsToSave: ['x'],
-      gradFunc: mark((dy, saved, attrs) => {
-        const x = saved[0] as Tensor;
-        return { x: () => stridedSliceGrad(dy as Tensor, x.shape, attrs) };
-      }),
-    });
-  }
-
-  activation('Relu', nextUp(0), Infinity);
-  activation('Relu6', nextUp(0), 6);
-  minMax('Minimum');
-  minMax('Maximum');
-  overrideOnIgxWasm('LeakyRelu', (_original, dy, saved, attrs) => {
-    const x = saved[0] as Tensor;
-    if (!isFloat(x, dy as Tensor)) return null;
-    return { x: () => run(IGX_LEAKY_RELU_GRAD, { dy: dy as Tensor, x }, { alpha: attrs.alpha as number }) };
+/** StridedSlice's gradient, for everyone: tfjs 4.22 has none. */
+function registerStridedSlice(): void {
+  if (getGradient('StridedSlice') !== undefined) return;
+  registerGradient({
+    kernelName: 'StridedSlice',
+    inputsToSave: ['x'],
+    gradFunc: mark((dy, saved, attrs) => {
+      const x = saved[0] as Tensor;
+      return { x: () => stridedSliceGrad(dy as Tensor, x.shape, attrs) };
+    }),
   });
+}
 
-  // tfjs's batch-norm gradient computes x - mean and dy * scale over the whole tensor before knowing
-  // which gradients are wanted, then tiles; igx needs only dx, one multiply by a per-channel factor.
+/**
+ * tfjs's batch-norm gradient computes x - mean and dy * scale over the whole tensor before knowing
+ * which gradients are wanted, then tiles; igx needs only dx, one multiply by a per-channel factor.
+ */
+function overrideBatchNorm(): void {
   overrideOnIgxWasm('FusedBatchNorm', (original, dy, saved, attrs) => {
     const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
     const channels = x.shape[x.rank - 1];
@@ -250,8 +239,10 @@ export function registerIgxGradients(): void {
       offset: rest('offset'),
     };
   });
+}
 
-  // tfjs refuses dilated Conv2D gradients; igx-wasm's Conv2DBackpropInput takes a dilations attr.
+/** tfjs refuses dilated Conv2D gradients; igx-wasm's Conv2DBackpropInput takes a dilations attr. */
+function overrideDilatedConv2D(): void {
   overrideOnIgxWasm('Conv2D', (_original, dy, saved, attrs) => {
     if (backend_util.tupleValuesAreOne(attrs.dilations as number | [number, number])) return null;
     const [x, filter] = saved as [Tensor, Tensor];
@@ -271,8 +262,10 @@ export function registerIgxGradients(): void {
       filter: () => run('Conv2DBackpropFilter', { x, dy: dy as Tensor }, { ...common, filterShape: filter.shape }),
     };
   });
+}
 
-  // Likewise for depthwise convolutions; igx-wasm's kernels take dilations already.
+/** Likewise for depthwise convolutions; igx-wasm's kernels take dilations already. */
+function overrideDilatedDepthwise(): void {
   overrideOnIgxWasm('DepthwiseConv2dNative', (_original, dy, saved, attrs) => {
     const dilations = (attrs.dilations ?? 1) as number | [number, number];
     if (backend_util.tupleValuesAreOne(dilations)) return null;
@@ -290,4 +283,25 @@ export function registerIgxGradients(): void {
         run('DepthwiseConv2dNativeBackpropFilter', { x, dy: dy as Tensor }, { ...common, filterShape: filter.shape }),
     };
   });
+}
+
+/**
+ * Registers igx's gradients; idempotent, and cheap enough to call on every backend selection (a
+ * wrapper replaced by a later re-registration of tfjs's gradients is simply installed again).
+ */
+export function registerIgxGradients(): void {
+  fillBatchNormDefaults();
+  registerStridedSlice();
+  activation('Relu', nextUp(0), Infinity);
+  activation('Relu6', nextUp(0), 6);
+  minMax('Minimum');
+  minMax('Maximum');
+  overrideOnIgxWasm('LeakyRelu', (_original, dy, saved, attrs) => {
+    const x = saved[0] as Tensor;
+    if (!isFloat(x, dy as Tensor)) return null;
+    return { x: () => run(IGX_LEAKY_RELU_GRAD, { dy: dy as Tensor, x }, { alpha: attrs.alpha as number }) };
+  });
+  overrideBatchNorm();
+  overrideDilatedConv2D();
+  overrideDilatedDepthwise();
 }
