@@ -1,15 +1,15 @@
-import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { METHODS } from '../attribution/types.js';
-import { runBatch, type BatchEvent, type ImageExplainer } from '../batch/run-batch.js';
+import { runBatch, type ImageExplainer } from '../batch/run-batch.js';
 import { parseShard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../image/preprocess.js';
 import { POLARITIES } from '../render/colormap.js';
 import { OUTPUT_SPACES } from '../model/types.js';
-import { openExplainPool } from '../explain/pool/explain-pool.js';
+import { openExplainPool, type ExplainPool } from '../explain/pool/explain-pool.js';
 import { writeGallery } from '../report/gallery.js';
+import { ExplainProgress } from './explain-progress.js';
 import { addMethodOptions, collect, type CommandContext } from './io.js';
 
 
@@ -76,6 +76,43 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     });
 }
 
+/**
+ * SIGINT/SIGTERM abandon the images in flight and let the run write its manifest; a second signal
+ * exits at once. `name` is the first signal seen.
+ */
+function guardSignals(ctx: CommandContext): { controller: AbortController; name: () => string | undefined; dispose: () => void } {
+  const controller = new AbortController();
+  let signalName: string | undefined;
+  const onSignal = (name: string): void => {
+    if (signalName) process.exit(SIGNAL_EXIT[name] ?? 1); // a second signal: stop now
+    signalName = name;
+    ctx.say(ctx.c.yellow(`igx: ${name}: abandoning the images in progress, writing the manifest (press again to stop at once)`));
+    controller.abort();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    controller,
+    name: () => signalName,
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
+/** The lines that say what runs: the model, the config file, backend, batch and workers. */
+function describeRun(pool: ExplainPool, configFile: string | undefined, ctx: CommandContext): void {
+  const { session, info } = pool;
+  const { say, c } = ctx;
+  if (session.isDefaultModel) say(c.dim(`igx: no --model given: using the embedded default, MobileNet v1 0.25 (${session.modelPath})`));
+  if (configFile) say(c.dim(`igx: config from ${configFile}`));
+  const workers = `${info.workers} worker${info.workers > 1 ? 's' : ''}${info.limitedBy ? ` (limited by ${info.limitedBy})` : ''}`;
+  say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}; ${workers}`));
+}
+
 async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: CommandContext): Promise<number> {
   const { io, c, say } = ctx;
   const { json, quiet, config: configPath, resume, shard: shardText, ...flags } = opts;
@@ -83,128 +120,37 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
   const fromFile = await readConfigFile(configPath);
   const config = parseExplainFlags(mergeExplainFlags(fromFile?.flags, flags));
   const pool = await openExplainPool(config);
-  const session = pool.session;
-
-  const controller = new AbortController();
-  let signalName: string | undefined;
-  const onSignal = (name: string): void => {
-    if (signalName) process.exit(SIGNAL_EXIT[name] ?? 1); // a second signal: stop now
-    signalName = name;
-    say(c.yellow(`igx: ${name}: abandoning the images in progress, writing the manifest (press again to stop at once)`));
-    controller.abort();
-  };
-  const onInt = (): void => onSignal('SIGINT');
-  const onTerm = (): void => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-
-  const showBar = Boolean(io.stderr.isTTY) && !json && !quiet;
-  const bar = showBar
-    ? new cliProgress.SingleBar(
-        {
-          stream: io.stderr as NodeJS.WriteStream,
-          format: '[{bar}] {value}/{total} images | {file} {points} | {rate} img/s | ETA {eta_formatted}',
-          hideCursor: true,
-          etaBuffer: 20,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  const started = Date.now();
-  let done = 0;
-  let found = 0;
-  let lastPlainLineMs = Date.now();
-  const rate = (): string => (done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(2);
-  let incomplete = 0;
-
-  const onEvent = (e: BatchEvent): void => {
-    switch (e.type) {
-      case 'start':
-        if (!quiet) say(c.dim(`igx: run root ${e.runRoot}; manifest ${e.manifestPath}`));
-        bar?.start(0, 0, { file: '', points: '', rate: '0.00' });
-        break;
-      case 'discovered':
-        found = e.count;
-        bar?.setTotal(found);
-        break;
-      case 'image-start':
-        bar?.update(done, { file: e.path, points: '', rate: rate() });
-        break;
-      case 'progress':
-        bar?.update(done, { file: e.path, points: `${e.progress.pointsDone}/${e.progress.pointsPlanned} pts`, rate: rate() });
-        break;
-      case 'row': {
-        done += 1;
-        const { row, result } = e;
-        const r = result?.report;
-        if (r && !r.completeness.isWithinTolerance) incomplete += 1;
-        if (json) {
-          io.stdout.write(`${JSON.stringify(r ? { status: 'ok', ...r, files: result?.files } : { ...row })}\n`);
-        }
-        const line =
-          row.status === 'failed'
-            ? `${c.red('error')} ${row.path}: ${row.error?.message} [${row.error?.code}]`
-            : row.status === 'skipped'
-              ? quiet
-                ? undefined
-                : c.dim(`skip ${row.path}: ${row.reason}`)
-              : quiet || !r
-                ? undefined
-                : `${c.green('ok')} ${row.path}: ${r.target.label ?? `class ${r.target.index}`}${r.target.minus ? ` − ${r.target.minus.label ?? `class ${r.target.minus.index}`}` : ''} ${r.target.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4))}`;
-        const warnings = quiet || !r ? [] : r.warnings.map((w) => `${c.yellow('warning')} ${row.path}: ${w}`);
-        for (const l of [line, ...warnings]) {
-          if (l === undefined) continue;
-          // Over a bar: clear its line first; the next update redraws it below.
-          if (bar) io.stderr.write(`\r\x1b[2K${l}\n`);
-          else say(l);
-        }
-        bar?.update(done, { file: '', points: '', rate: rate() });
-        if (!bar && !quiet && Date.now() - lastPlainLineMs > 10000) {
-          lastPlainLineMs = Date.now();
-          say(c.dim(`igx: ${done}/${found} inputs done, ${rate()} img/s`));
-        }
-        break;
-      }
-    }
-  };
-
+  const signals = guardSignals(ctx);
+  const progress = new ExplainProgress(ctx, { json: Boolean(json), quiet: Boolean(quiet) });
   const explainer: ImageExplainer = {
     explainImage: (path, options) => pool.explainImage(path, options),
     configHash: pool.configHash,
-    model: { path: session.modelPath, format: session.model.format, sha256: session.model.sha256 },
+    model: { path: pool.session.modelPath, format: pool.session.model.format, sha256: pool.session.model.sha256 },
     concurrency: pool.concurrency,
   };
   try {
-    if (session.isDefaultModel && !quiet) {
-      say(c.dim(`igx: no --model given: using the embedded default, MobileNet v1 0.25 (${session.modelPath})`));
-    }
-    if (fromFile && !quiet) say(c.dim(`igx: config from ${fromFile.file}`));
-    if (!quiet) {
-      const workers = `${pool.info.workers} worker${pool.info.workers > 1 ? 's' : ''}${pool.info.limitedBy ? ` (limited by ${pool.info.limitedBy})` : ''}`;
-      say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}; ${workers}`));
-    }
-    const summary = await runBatch(explainer, { inputs, config, shard, resume: Boolean(resume), signal: controller.signal, onEvent });
-    bar?.stop();
+    if (!quiet) describeRun(pool, fromFile?.file, ctx);
+    const summary = await runBatch(explainer, { inputs, config, shard, resume: Boolean(resume), signal: signals.controller.signal, onEvent: progress.onEvent });
+    progress.stop();
     if (config.html) {
       const gallery = await writeGallery(config.out);
       if (!quiet) say(c.dim(`igx: gallery ${gallery.file}`));
     }
     const counts = summary.manifest.counts;
     if (json) {
-      io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - started) / 1000 } })}\n`);
+      io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - progress.started) / 1000 } })}\n`);
     }
     if (!quiet) say(`igx: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped → ${summary.manifestPath}`);
-    if (summary.isInterrupted) return SIGNAL_EXIT[signalName ?? 'SIGINT'] ?? 130;
+    if (summary.isInterrupted) return SIGNAL_EXIT[signals.name() ?? 'SIGINT'] ?? 130;
     if (counts.failed > 0) return 1;
-    if (incomplete > 0 && config.failOnCompleteness) {
-      say(`${c.red('error')}: ${incomplete} image(s) above the completeness tolerance ${config.tolerance} [E_COMPLETENESS]`);
+    if (progress.incomplete > 0 && config.failOnCompleteness) {
+      say(`${c.red('error')}: ${progress.incomplete} image(s) above the completeness tolerance ${config.tolerance} [E_COMPLETENESS]`);
       return 1;
     }
     return 0;
   } finally {
-    bar?.stop();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    progress.stop();
+    signals.dispose();
     await pool.close();
   }
 }
