@@ -65,6 +65,19 @@ export function sampleNoise(rng: Rng, length: number, sigma: number): Float32Arr
   return out;
 }
 
+/** The samples' Σ a and Σ a² → the map `kind` asks for, and the sum of the plain means (for completeness). */
+function combineSamples(sum: Float64Array, sumSq: Float64Array, samples: number, kind: SmoothKind): { values: Float32Array; totalOfMeans: number } {
+  const values = new Float32Array(sum.length);
+  let totalOfMeans = 0;
+  for (let i = 0; i < sum.length; i += 1) {
+    const mean = (sum[i] as number) / samples;
+    const meanSq = (sumSq[i] as number) / samples;
+    values[i] = kind === 'smoothgrad' ? mean : kind === 'smoothgrad_sq' ? meanSq : Math.max(0, meanSq - mean * mean);
+    totalOfMeans += mean;
+  }
+  return { values, totalOfMeans };
+}
+
 /**
  * SmoothGrad over Integrated Gradients (Smilkov et al. 2017; Captum NoiseTunnel): IG at N copies of
  * the input with Gaussian noise added (the baselines stay as they are), combined by `kind`. Noise for
@@ -128,15 +141,7 @@ export async function computeSmoothGradIG(
     }
     options.onSample?.(Math.min(samples, first + window), samples);
   }
-  const out = new Float32Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i += 1) {
-    const mean = (sum[i] as number) / samples;
-    const meanSq = (sumSq[i] as number) / samples;
-    const v = kind === 'smoothgrad' ? mean : kind === 'smoothgrad_sq' ? meanSq : Math.max(0, meanSq - mean * mean);
-    out[i] = v;
-    total += mean;
-  }
+  const { values: out, totalOfMeans: total } = combineSamples(sum, sumSq, samples, kind);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const completeness =
     kind === 'smoothgrad'
