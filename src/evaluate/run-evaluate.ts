@@ -7,13 +7,14 @@ import { buildImageOutputNames } from '../report/run-layout.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeAttributions } from '../attribution/compute-attributions.js';
+import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
+import type { ForwardFn, Target } from '../attribution/types.js';
 import { IgxError } from '../errors.js';
 import type { ExplainSession } from '../explain/index.js';
 import { resolveStepPlan, resolveTarget } from '../explain/index.js';
-import { buildBaselinePixels, createRng, parseBaselineSpec } from '../image/baselines.js';
+import { prepareImage, type PreparedImage } from '../explain/prepare-image.js';
 import { computePreprocessed } from '../image/preprocess.js';
-import { blurPixels, readImage } from '../image/read-image.js';
+import { blurPixels } from '../image/read-image.js';
 import { IGX_VERSION } from '../package-info.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { evaluateFaithfulness, type Curve } from './perturbation.js';
@@ -110,87 +111,79 @@ export function buildEvaluationName(imagePath: string, outputStem?: string): str
   return buildImageOutputNames(imagePath, outputStem).evaluate;
 }
 
-export async function evaluateImage(
-  session: ExplainSession,
-  imagePath: string,
-  options: EvaluateOptions = DEFAULT_EVALUATE_OPTIONS,
-): Promise<{ evaluation: Evaluation; file: string }> {
-  const t0 = performance.now();
-  const { config, model, forward, preprocess } = session;
-  if (options.randomizeLayers !== undefined && model.format !== 'layers') {
-    throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${model.format} model`);
-  }
+interface Attributed {
+  target: Target;
+  attributions: Float32Array;
+  ig: MethodResult;
+  randomization?: Randomization;
+  randomizationMs: number;
+}
+
+/** The randomisation check: the same procedure on a copy with its top layers' weights shuffled. */
+async function computeRandomization(session: ExplainSession, attribute: (f: ForwardFn) => Promise<MethodResult>, attributions: Float32Array, count: number): Promise<Randomization> {
+  const { config, model, forward } = session;
   const [height, width, channels] = model.inputShape;
-  const readOptions = { height, width, channels: channels as 1 | 3, resize: session.resize, maxPixels: config.maxPixels };
-  const image = await readImage(imagePath, readOptions);
-  const rng = createRng(config.seed);
-  const baselinePixels: Float32Array[] = [];
-  for (const text of config.baselines) baselinePixels.push(await buildBaselinePixels(parseBaselineSpec(text), image, rng, readOptions));
-  const shape: [number, number, number, number] = [1, height, width, channels];
-  const inputData = computePreprocessed(image.pixels, channels, preprocess);
-  const input = tf.tensor4d(inputData, shape);
-  const baselines = baselinePixels.map((p) => tf.tensor4d(computePreprocessed(p, channels, preprocess), shape));
-  let attributions: Float32Array;
-  let ig: Awaited<ReturnType<typeof computeAttributions>>;
-  let target: { kind: 'index'; index: number } | { kind: 'difference'; a: number; b: number };
-  let randomization: Randomization | undefined;
-  let randomizationMs = 0;
+  const randomized = await loadRandomizedModel(model, forward, count, config.seed);
+  try {
+    const rig = await attribute(randomized.forward);
+    let randomAttributions: Float32Array;
+    try {
+      randomAttributions = (await rig.attributions.data()) as Float32Array;
+    } finally {
+      rig.attributions.dispose();
+    }
+    const rel = rig.completeness.relativeError;
+    return {
+      count,
+      layers: randomized.layers,
+      method: 'shuffle',
+      seed: config.seed,
+      score: rig.completeness.fx,
+      steps: rig.steps,
+      completenessRelativeError: rig.isCompletenessApplicable && Number.isFinite(rel) ? rel : null,
+      ...compareAttributionMaps(attributions, randomAttributions, height, width, channels),
+    };
+  } finally {
+    randomized.dispose();
+  }
+}
+
+/** The attributions explain computes with these flags (same path, smoothing, step plan and baselines). */
+async function attribute(session: ExplainSession, prepared: PreparedImage, randomizeLayers: number | undefined): Promise<Attributed> {
+  const { config, forward } = session;
+  const input = tf.tensor4d(prepared.input, prepared.shape);
+  const baselines = prepared.baselineInputs.map((d) => tf.tensor4d(d, prepared.shape));
   try {
     const scores = tf.tidy(() => Array.from(forward.forward(input).dataSync()));
-    target = resolveTarget(config.target, scores, forward.labels).target;
-    // The same method explain runs with these flags: path, smoothing and step plan as there.
+    const target = resolveTarget(config.target, scores, forward.labels).target;
     const igOptions = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
     const path = { kind: config.path, blurMaxSigma: config.maxSigma };
-    const attribute = (f: typeof forward.forward) => computeAttributions({ forward: f, input, baselines, target }, { ig: igOptions, path, smooth: config.smooth, seed: config.seed });
-    ig = await attribute(forward.forward);
+    const run = (f: ForwardFn) => computeAttributions({ forward: f, input, baselines, target }, { ig: igOptions, path, smooth: config.smooth, seed: config.seed });
+    const ig = await run(forward.forward);
+    let attributions: Float32Array;
     try {
       attributions = (await ig.attributions.data()) as Float32Array;
     } finally {
       ig.attributions.dispose();
     }
-    if (options.randomizeLayers !== undefined) {
-      const tr = performance.now();
-      const randomized = await loadRandomizedModel(model, forward, options.randomizeLayers, config.seed);
-      try {
-        // The same procedure on the randomised copy: same input, baselines, target and quadrature.
-        const rig = await attribute(randomized.forward);
-        let randomAttributions: Float32Array;
-        try {
-          randomAttributions = (await rig.attributions.data()) as Float32Array;
-        } finally {
-          rig.attributions.dispose();
-        }
-        const rel = rig.completeness.relativeError;
-        randomization = {
-          count: options.randomizeLayers,
-          layers: randomized.layers,
-          method: 'shuffle',
-          seed: config.seed,
-          score: rig.completeness.fx,
-          steps: rig.steps,
-          completenessRelativeError: rig.isCompletenessApplicable && Number.isFinite(rel) ? rel : null,
-          ...compareAttributionMaps(attributions, randomAttributions, height, width, channels),
-        };
-      } finally {
-        randomized.dispose();
-      }
-      randomizationMs = performance.now() - tr;
-    }
+    if (randomizeLayers === undefined) return { target, attributions, ig, randomizationMs: 0 };
+    const started = performance.now();
+    const randomization = await computeRandomization(session, run, attributions, randomizeLayers);
+    return { target, attributions, ig, randomization, randomizationMs: performance.now() - started };
   } finally {
     input.dispose();
     tf.dispose(baselines);
   }
-  const t1 = performance.now();
-  const attributionMs = t1 - t0 - randomizationMs;
-  const black = computePreprocessed(new Float32Array(image.pixels.length), channels, preprocess);
-  const insertionReference = computePreprocessed(
-    options.insertionStart === 'blur'
-      ? await blurPixels(image.pixels, height, width, channels as 1 | 3, options.insertionBlurSigma)
-      : (baselinePixels[0] as Float32Array),
-    channels,
-    preprocess,
-  );
-  const f = evaluateFaithfulness(forward.forward, inputData, attributions, [height, width, channels], target, {
+}
+
+/** Deletion from black, insertion from the blurred photo or IG's first baseline. */
+async function computeCurves(session: ExplainSession, prepared: PreparedImage, a: Attributed, options: EvaluateOptions) {
+  const { config, model, forward, preprocess } = session;
+  const [height, width, channels] = model.inputShape;
+  const pixels = prepared.image.pixels;
+  const black = computePreprocessed(new Float32Array(pixels.length), channels, preprocess);
+  const start = options.insertionStart === 'blur' ? await blurPixels(pixels, height, width, channels as 1 | 3, options.insertionBlurSigma) : (prepared.baselinePixels[0] as Float32Array);
+  return evaluateFaithfulness(forward.forward, prepared.input, a.attributions, [height, width, channels], a.target, {
     points: options.points,
     batchSize: session.batchSize,
     randomOrders: options.randomOrders,
@@ -198,14 +191,40 @@ export async function evaluateImage(
     patch: options.patch,
     seed: config.seed,
     deletionReference: black,
-    insertionReference,
+    insertionReference: computePreprocessed(start, channels, preprocess),
   });
+}
+
+async function writeEvaluation(config: ExplainSession['config'], name: string, evaluation: Evaluation): Promise<string> {
+  const file = join(config.out, name);
+  await mkdir(join(file, '..'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
+  });
+  await writeFileAtomic(file, `${JSON.stringify(evaluation, null, 2)}\n`);
+  return file;
+}
+
+export async function evaluateImage(
+  session: ExplainSession,
+  imagePath: string,
+  options: EvaluateOptions = DEFAULT_EVALUATE_OPTIONS,
+): Promise<{ evaluation: Evaluation; file: string }> {
+  const t0 = performance.now();
+  const { config, model, forward } = session;
+  if (options.randomizeLayers !== undefined && model.format !== 'layers') {
+    throw new IgxError('E_FLAG', `--randomize-layers needs a layers model; ${session.modelPath} is a ${model.format} model`);
+  }
+  const prepared = await prepareImage(session, imagePath);
+  const a = await attribute(session, prepared, options.randomizeLayers);
+  const t1 = performance.now();
+  const f = await computeCurves(session, prepared, a, options);
+  const { ig, target, randomization } = a;
   const index = target.kind === 'index' ? target.index : target.a;
   const rel = ig.completeness.relativeError;
   const evaluation: Evaluation = {
     schemaVersion: EVALUATION_SCHEMA_VERSION,
     igxVersion: IGX_VERSION,
-    image: { path: imagePath, sha256: image.sha256 },
+    image: { path: imagePath, sha256: prepared.image.sha256 },
     model: { path: session.modelPath, sha256: model.sha256 },
     target: { index, label: forward.labels?.[index] ?? null, score: ig.completeness.fx },
     attribution: {
@@ -226,12 +245,8 @@ export async function evaluateImage(
     deletionGain: f.deletionGain,
     insertionGain: f.insertionGain,
     ...(randomization === undefined ? {} : { randomization }),
-    timingsMs: { attributionMs, curvesMs: performance.now() - t1, ...(randomization === undefined ? {} : { randomizationMs }) },
+    timingsMs: { attributionMs: t1 - t0 - a.randomizationMs, curvesMs: performance.now() - t1, ...(randomization === undefined ? {} : { randomizationMs: a.randomizationMs }) },
   };
-  const file = join(config.out, buildEvaluationName(imagePath, options.outputStem));
-  await mkdir(join(file, '..'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
-  });
-  await writeFileAtomic(file, `${JSON.stringify(evaluation, null, 2)}\n`);
+  const file = await writeEvaluation(config, buildEvaluationName(imagePath, options.outputStem), evaluation);
   return { evaluation, file };
 }

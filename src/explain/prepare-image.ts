@@ -23,6 +23,8 @@ export interface PreparedImage {
   input: Float32Array;
   /** One per baseline entry, preprocessed like the input. */
   baselineInputs: Float32Array[];
+  /** The same baselines in pixel space (0..255), as the photo is. */
+  baselinePixels: Float32Array[];
 }
 
 /** The baselines the config asks for; --baseline-dir adds images drawn from a folder with the seed (expected gradients). */
@@ -55,5 +57,6 @@ export async function prepareImage(session: ExplainSession, imagePath: string): 
     shape: [1, height, width, channels],
     input: computePreprocessed(image.pixels, channels, preprocess),
     baselineInputs: baselinePixels.map((p) => computePreprocessed(p, channels, preprocess)),
+    baselinePixels,
   };
 }
