@@ -10,6 +10,7 @@ import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError, toIgxError } from '../errors.js';
 import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain/index.js';
 import { IGX_VERSION } from '../package-info.js';
+import { REPORT_SUFFIX } from '../report/run-layout.js';
 import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
 import { computeRunRoot, discoverInputs, type DiscoveredInput } from './discover-inputs.js';
 import { isInShard, type Shard } from './shard.js';
@@ -73,9 +74,16 @@ async function isAlreadyDone(reportPath: string, sha256: string, configHash: str
   }
 }
 
-export async function runBatch(explainer: ImageExplainer, options: BatchOptions): Promise<BatchSummary> {
-  const { config, shard, signal } = options;
-  const emit = options.onEvent ?? (() => undefined);
+interface RunContext {
+  explainer: ImageExplainer;
+  options: BatchOptions;
+  writer: ManifestWriter;
+  emit: (event: BatchEvent) => void;
+}
+
+/** The manifest of a new run, written once before any image so that the run is visible at once. */
+async function startManifest(explainer: ImageExplainer, options: BatchOptions): Promise<{ manifestPath: string; manifest: Manifest; writer: ManifestWriter; runRoot: string }> {
+  const { config, shard } = options;
   const runRoot = await computeRunRoot(options.inputs);
   const manifestPath = join(config.out, shard ? shardManifestName(shard.index, shard.count) : MANIFEST_NAME);
   const manifest: Manifest = {
@@ -96,6 +104,64 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
   await mkdir(config.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
   });
+  return { manifestPath, manifest, writer, runRoot };
+}
+
+async function addRow(ctx: RunContext, row: ManifestRow, result?: ExplainResult): Promise<void> {
+  await ctx.writer.add(row);
+  ctx.emit(result ? { type: 'row', row, result } : { type: 'row', row });
+}
+
+/** One image: resumed, explained, or a failed row; errors that are not the image's end the run. */
+async function explainOne(ctx: RunContext, input: Extract<DiscoveredInput, { kind: 'image' }>, stem: string): Promise<void> {
+  const { config, resume, signal } = ctx.options;
+  const reportRel = `${stem}${REPORT_SUFFIX}`;
+  const base = { path: input.path, relPath: input.relPath };
+  let sha256: string | null = null;
+  try {
+    sha256 = await computeFileSha256(input.path);
+  } catch {
+    // readImage reports the unreadable file with its code below.
+  }
+  if (resume && sha256 && (await isAlreadyDone(join(config.out, reportRel), sha256, ctx.explainer.configHash))) {
+    return addRow(ctx, { ...base, sha256, status: 'skipped', report: reportRel, reason: 'resumed', error: null });
+  }
+  ctx.emit({ type: 'image-start', path: input.path });
+  try {
+    const result = await ctx.explainer.explainImage(input.path, {
+      outputStem: stem,
+      onProgress: (progress) => {
+        // Abandon the image at the next batch boundary: nothing of it has been written yet.
+        if (signal?.aborted) throw new AbortedError();
+        ctx.emit({ type: 'progress', path: input.path, progress });
+      },
+    });
+    await addRow(ctx, { ...base, sha256: result.report.image.sha256, status: 'ok', report: reportRel, reason: null, error: null }, result);
+  } catch (err) {
+    if (err instanceof AbortedError || signal?.aborted) return;
+    // Per-image failures (exit 1 kinds) become rows and the run goes on; bad flags or a broken model
+    // end the run. An unexpected error becomes the image's row too (E_INTERNAL), then ends the run
+    // (exit 2): it comes from the model or igx, and would most likely repeat on every image.
+    const e = toIgxError(err);
+    if (e.exitCode !== 1 && e.code !== 'E_INTERNAL') throw e;
+    await addRow(ctx, { ...base, sha256, status: 'failed', report: null, reason: null, error: { code: e.code, message: e.message } });
+    if (e.code === 'E_INTERNAL') throw e;
+  }
+}
+
+/** A discovered input that is no image: its skipped or failed row. */
+function rowForNonImage(input: Exclude<DiscoveredInput, { kind: 'image' }>): ManifestRow {
+  const base = { path: input.path, relPath: input.relPath, sha256: null };
+  return input.kind === 'skipped'
+    ? { ...base, status: 'skipped', report: null, reason: input.reason, error: null }
+    : { ...base, status: 'failed', report: null, reason: null, error: { code: input.code, message: input.message } };
+}
+
+export async function runBatch(explainer: ImageExplainer, options: BatchOptions): Promise<BatchSummary> {
+  const { shard, signal } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const { manifestPath, manifest, writer, runRoot } = await startManifest(explainer, options);
+  const ctx: RunContext = { explainer, options, writer, emit };
   emit({ type: 'start', manifestPath, runRoot });
   await writer.flush();
 
@@ -103,52 +169,8 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
   const stems = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let discovered = 0;
-  let isInterrupted = false;
   // The first error that ends the run (a broken model, not a broken image).
   let fatal: { err: unknown } | undefined;
-
-  const handle = async (input: Extract<DiscoveredInput, { kind: 'image' }>, stem: string): Promise<void> => {
-    const reportRel = `${stem}.ig.json`;
-    const base = { path: input.path, relPath: input.relPath };
-    let sha256: string | null = null;
-    try {
-      sha256 = await computeFileSha256(input.path);
-    } catch {
-      // readImage reports the unreadable file with its code below.
-    }
-    if (options.resume && sha256 && (await isAlreadyDone(join(config.out, reportRel), sha256, explainer.configHash))) {
-      const row: ManifestRow = { ...base, sha256, status: 'skipped', report: reportRel, reason: 'resumed', error: null };
-      await writer.add(row);
-      emit({ type: 'row', row });
-      return;
-    }
-    emit({ type: 'image-start', path: input.path });
-    try {
-      const result = await explainer.explainImage(input.path, {
-        outputStem: stem,
-        onProgress: (progress) => {
-          // Abandon the image at the next batch boundary: nothing of it has been written yet.
-          if (signal?.aborted) throw new AbortedError();
-          emit({ type: 'progress', path: input.path, progress });
-        },
-      });
-      const row: ManifestRow = { ...base, sha256: result.report.image.sha256, status: 'ok', report: reportRel, reason: null, error: null };
-      await writer.add(row);
-      emit({ type: 'row', row, result });
-    } catch (err) {
-      if (err instanceof AbortedError || signal?.aborted) return;
-      // Per-image failures (exit 1 kinds) become rows and the run goes on; bad flags or a broken model
-      // end the run. An unexpected error becomes the image's row too (E_INTERNAL), then ends the run
-      // (exit 2): it comes from the model or igx, and would most likely repeat on every image.
-      const e = toIgxError(err);
-      if (e.exitCode !== 1 && e.code !== 'E_INTERNAL') throw e;
-      const row: ManifestRow = { ...base, sha256, status: 'failed', report: null, reason: null, error: { code: e.code, message: e.message } };
-      await writer.add(row);
-      emit({ type: 'row', row });
-      if (e.code === 'E_INTERNAL') throw e;
-    }
-  };
-
   try {
     for await (const input of discoverInputs(options.inputs, runRoot)) {
       if (signal?.aborted) break;
@@ -158,22 +180,14 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
       }
       discovered += 1;
       emit({ type: 'discovered', count: discovered });
-      if (input.kind === 'skipped') {
-        const row: ManifestRow = { path: input.path, relPath: input.relPath, sha256: null, status: 'skipped', report: null, reason: input.reason, error: null };
-        await writer.add(row);
-        emit({ type: 'row', row });
-        continue;
-      }
-      if (input.kind === 'error') {
-        const row: ManifestRow = { path: input.path, relPath: input.relPath, sha256: null, status: 'failed', report: null, reason: null, error: { code: input.code, message: input.message } };
-        await writer.add(row);
-        emit({ type: 'row', row });
+      if (input.kind !== 'image') {
+        await addRow(ctx, rowForNonImage(input));
         continue;
       }
       let stem = stripExtension(input.relPath);
       if (stems.has(stem)) stem = input.relPath;
       stems.add(stem);
-      const task: Promise<void> = handle(input, stem)
+      const task: Promise<void> = explainOne(ctx, input, stem)
         .catch((err: unknown) => {
           fatal ??= { err };
         })
@@ -191,7 +205,7 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
     await writer.finish('interrupted');
     throw fatal.err;
   }
-  isInterrupted = Boolean(signal?.aborted);
+  const isInterrupted = Boolean(signal?.aborted);
   await writer.finish(isInterrupted ? 'interrupted' : 'finished');
   return { manifestPath, manifest, isInterrupted };
 }
