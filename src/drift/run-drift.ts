@@ -81,6 +81,75 @@ export function buildDriftWarnings(noise: NoiseKind, rows: DriftImage[], runs: {
 const recordedOnly = (config: GuardedConfig): Record<string, string> =>
   Object.fromEntries(Object.entries(config).filter((e): e is [string, string] => e[1] !== null));
 
+/** E_DRIFT_CONFIG unless the runs' guarded settings agree or --allow-config-change; the differences. */
+function guardConfigs(baseline: LoadedRun, current: LoadedRun, allowConfigChange: boolean | undefined) {
+  const b = buildRunConfig(baseline);
+  const c = buildRunConfig(current);
+  const differences = compareRunConfigs(b.config, c.config);
+  if (differences.length > 0 && !allowConfigChange) {
+    const list = differences.map((d) => `  ${d.field}: ${d.baseline} → ${d.current}`).join('\n');
+    throw new IgxError(
+      'E_DRIFT_CONFIG',
+      `the runs were explained with different settings, so their attributions are not comparable (--allow-config-change compares them anyway):\n${list}`,
+    );
+  }
+  return { b, c, differences };
+}
+
+interface Panel {
+  path: string;
+  baseline: AttributionMap;
+  current: AttributionMap;
+}
+
+/** One pair of reports → its row: compared, or an error row saying why it could not be. */
+async function comparePair(pair: ReturnType<typeof buildPairs>[number], mapChoice: MapChoice, thresholds: DriftThresholds): Promise<{ row: DriftImage; panel?: Panel }> {
+  const problem = checkPair(pair);
+  if (problem) return { row: buildErrorRow(pair, problem.code, problem.message) };
+  const source = chooseMapSource(pair.baseline!.report!, pair.current!.report!, mapChoice);
+  if (typeof source !== 'string') return { row: buildErrorRow(pair, 'E_DRIFT_REPORT', `${pair.key}: ${source.error}`) };
+  let bm: AttributionMap;
+  let cm: AttributionMap;
+  try {
+    bm = await readMap(pair.baseline!, source);
+    cm = await readMap(pair.current!, source);
+  } catch (err) {
+    return { row: buildErrorRow(pair, 'E_DRIFT_REPORT', (err as Error).message) };
+  }
+  if (!isFinite(bm) || !isFinite(cm)) {
+    return { row: buildErrorRow(pair, 'E_DRIFT_REPORT', `${pair.key}: the ${isFinite(bm) ? 'current' : 'baseline'} attributions hold NaN or infinite values`) };
+  }
+  const { row } = compareImage(pair, bm, cm, thresholds);
+  if (row.status !== 'drift') return { row };
+  row.panel = `${DRIFT_FILES.panels}/${pair.key}${DRIFT_PANEL_SUFFIX}`;
+  return { row, panel: { path: row.panel, baseline: bm, current: cm } };
+}
+
+/** Panels, JUnit and Markdown, then drift.json last: its presence says the other files are this run's. */
+async function writeDriftFiles(out: string, report: DriftReport, markdown: string, panels: Panel[]): Promise<DriftResult['files']> {
+  const files = {
+    json: join(out, DRIFT_FILES.json),
+    markdown: join(out, DRIFT_FILES.markdown),
+    junit: join(out, DRIFT_FILES.junit),
+    panels: panels.map((p) => join(out, ...p.path.split('/'))),
+  };
+  await mkdir(out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new IgxError('E_WRITE', `--out ${out}: cannot create the folder (${err.code ?? err.message})`);
+  });
+  await removeOldPanels(join(out, DRIFT_FILES.panels));
+  for (const [i, p] of panels.entries()) {
+    const file = files.panels[i]!;
+    await mkdir(dirname(file), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new IgxError('E_WRITE', `${dirname(file)}: cannot create the folder (${err.code ?? err.message})`);
+    });
+    await writeFileAtomic(file, await renderDriftPanelPng(buildDriftPanel(p.baseline, p.current)));
+  }
+  await writeFileAtomic(files.junit, buildJunitXml(report));
+  await writeFileAtomic(files.markdown, markdown);
+  await writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  return files;
+}
+
 export async function runDrift(options: DriftOptions): Promise<DriftResult> {
   const mapChoice = options.map ?? 'auto';
   const baseline = await readRun(options.baseline);
@@ -88,50 +157,14 @@ export async function runDrift(options: DriftOptions): Promise<DriftResult> {
   const noise = computeNoiseKind([baseline, current]);
   const given = Object.fromEntries(Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined));
   const thresholds: DriftThresholds = { ...defaultThresholds(noise), ...given };
-
-  const b = buildRunConfig(baseline);
-  const c = buildRunConfig(current);
-  const configDifferences = compareRunConfigs(b.config, c.config);
-  if (configDifferences.length > 0 && !options.allowConfigChange) {
-    const list = configDifferences.map((d) => `  ${d.field}: ${d.baseline} → ${d.current}`).join('\n');
-    throw new IgxError(
-      'E_DRIFT_CONFIG',
-      `the runs were explained with different settings, so their attributions are not comparable (--allow-config-change compares them anyway):\n${list}`,
-    );
-  }
+  const { b, c, differences } = guardConfigs(baseline, current, options.allowConfigChange);
 
   const rows: DriftImage[] = [];
-  const panels: { path: string; baseline: AttributionMap; current: AttributionMap }[] = [];
+  const panels: Panel[] = [];
   for (const pair of buildPairs(baseline, current)) {
-    const problem = checkPair(pair);
-    if (problem) {
-      rows.push(buildErrorRow(pair, problem.code, problem.message));
-      continue;
-    }
-    const source = chooseMapSource(pair.baseline!.report!, pair.current!.report!, mapChoice);
-    if (typeof source !== 'string') {
-      rows.push(buildErrorRow(pair, 'E_DRIFT_REPORT', `${pair.key}: ${source.error}`));
-      continue;
-    }
-    let bm: AttributionMap;
-    let cm: AttributionMap;
-    try {
-      bm = await readMap(pair.baseline!, source);
-      cm = await readMap(pair.current!, source);
-    } catch (err) {
-      rows.push(buildErrorRow(pair, 'E_DRIFT_REPORT', (err as Error).message));
-      continue;
-    }
-    if (!isFinite(bm) || !isFinite(cm)) {
-      rows.push(buildErrorRow(pair, 'E_DRIFT_REPORT', `${pair.key}: the ${isFinite(bm) ? 'current' : 'baseline'} attributions hold NaN or infinite values`));
-      continue;
-    }
-    const { row } = compareImage(pair, bm, cm, thresholds);
-    if (row.status === 'drift') {
-      row.panel = `${DRIFT_FILES.panels}/${pair.key}${DRIFT_PANEL_SUFFIX}`;
-      panels.push({ path: row.panel, baseline: bm, current: cm });
-    }
+    const { row, panel } = await comparePair(pair, mapChoice, thresholds);
     rows.push(row);
+    if (panel) panels.push(panel);
   }
 
   const report: DriftReport = DriftReportSchema.parse({
@@ -143,32 +176,11 @@ export async function runDrift(options: DriftOptions): Promise<DriftResult> {
     thresholds,
     mapChoice,
     warnings: buildDriftWarnings(noise, rows, [{ which: 'baseline', run: baseline }, { which: 'current', run: current }]),
-    configDifferences,
+    configDifferences: differences,
     summary: computeDriftSummary(rows),
     images: rows,
   } satisfies DriftReport);
   const markdown = buildDriftMarkdown(report, options.worstRows ?? DEFAULT_WORST_ROWS);
-
-  const files = {
-    json: join(options.out, DRIFT_FILES.json),
-    markdown: join(options.out, DRIFT_FILES.markdown),
-    junit: join(options.out, DRIFT_FILES.junit),
-    panels: panels.map((p) => join(options.out, ...p.path.split('/'))),
-  };
-  await mkdir(options.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new IgxError('E_WRITE', `--out ${options.out}: cannot create the folder (${err.code ?? err.message})`);
-  });
-  await removeOldPanels(join(options.out, DRIFT_FILES.panels));
-  for (const [i, p] of panels.entries()) {
-    const file = files.panels[i]!;
-    await mkdir(dirname(file), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new IgxError('E_WRITE', `${dirname(file)}: cannot create the folder (${err.code ?? err.message})`);
-    });
-    await writeFileAtomic(file, await renderDriftPanelPng(buildDriftPanel(p.baseline, p.current)));
-  }
-  await writeFileAtomic(files.junit, buildJunitXml(report));
-  await writeFileAtomic(files.markdown, markdown);
-  // drift.json last: its presence says the other files are this run's.
-  await writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  const files = await writeDriftFiles(options.out, report, markdown, panels);
   return { report, markdown, exitCode: computeDriftExitCode(report.summary), files };
 }
