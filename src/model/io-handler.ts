@@ -70,42 +70,30 @@ async function statWeight(file: string, manifestPath: string, jsonName: string):
  * unreadable), E_MODEL_INVALID (malformed JSON or manifest, missing shard, byte total that does not match
  * the weight specs), E_MODEL_PATH (a weight path outside the model folder, also through symlinks).
  */
-export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles> {
-  const modelDir = dirname(modelJsonPath);
-  const jsonName = modelJsonPath;
-  let jsonBytes: Buffer;
-  try {
-    jsonBytes = await readFile(modelJsonPath);
-  } catch (err) {
-    throw new IgxError('E_MODEL_NOT_FOUND', `${modelJsonPath}: cannot read the model JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
-      cause: err,
-    });
-  }
-  const json = parseModelJson(jsonBytes.toString('utf8'), jsonName);
-  const groups = json.weightsManifest ?? [];
+type WeightGroups = NonNullable<ModelJson['weightsManifest']>;
 
-  // Paths first (cheap, and a security check), then sizes, then bytes.
+/** The weight files the manifest names: inside the model folder, links included, each a regular file. */
+async function locateWeightFiles(modelDir: string, groups: WeightGroups, jsonName: string): Promise<WeightFile[]> {
   const realDir = await realpath(modelDir);
   const weightFiles: WeightFile[] = [];
   for (const [g, group] of groups.entries()) {
     if (group.weights.length > 0 && group.paths.length === 0) {
       throw new IgxError('E_MODEL_INVALID', `${jsonName}: field weightsManifest[${g}].paths is empty but the group lists ${group.weights.length} weights`);
     }
-    for (const p of group.paths) {
-      const file = resolveWeightPath(modelDir, p, jsonName);
-      weightFiles.push({ manifestPath: p, path: file, bytes: 0, group: g });
-    }
+    for (const p of group.paths) weightFiles.push({ manifestPath: p, path: resolveWeightPath(modelDir, p, jsonName), bytes: 0, group: g });
   }
   for (const w of weightFiles) {
     w.bytes = await statWeight(w.path, w.manifestPath, jsonName);
     const real = await realpath(w.path);
     if (!isInside(realDir, real)) {
-      throw new IgxError(
-        'E_MODEL_PATH',
-        `${jsonName}: weight path ${JSON.stringify(w.manifestPath)} is a link to ${real}, outside the model folder ${modelDir}`,
-      );
+      throw new IgxError('E_MODEL_PATH', `${jsonName}: weight path ${JSON.stringify(w.manifestPath)} is a link to ${real}, outside the model folder ${modelDir}`);
     }
   }
+  return weightFiles;
+}
+
+/** Each group's files must hold exactly the bytes its weight specs need (at least, with strings). */
+function checkGroupSizes(groups: WeightGroups, weightFiles: WeightFile[], jsonName: string): void {
   for (const [g, group] of groups.entries()) {
     const files = weightFiles.filter((w) => w.group === g);
     const actual = files.reduce((sum, w) => sum + w.bytes, 0);
@@ -121,7 +109,10 @@ export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles>
       );
     }
   }
+}
 
+/** The weight bytes, one ArrayBuffer per file (tfjs reads weights across file boundaries), hashed after the JSON. */
+async function readWeightBytes(weightFiles: WeightFile[], jsonBytes: Buffer, jsonName: string): Promise<{ buffers: ArrayBuffer[]; sha256: string }> {
   const hash = createHash('sha256').update(jsonBytes);
   const buffers: ArrayBuffer[] = [];
   for (const w of weightFiles) {
@@ -131,16 +122,32 @@ export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles>
     } catch (err) {
       throw new IgxError('E_MODEL_INVALID', `${jsonName}: weight file ${w.manifestPath} cannot be read (${(err as Error).message})`, { cause: err });
     }
-    if (data.byteLength !== w.bytes) {
-      throw new IgxError('E_MODEL_INVALID', `${jsonName}: weight file ${w.manifestPath} changed size while being read`);
-    }
+    if (data.byteLength !== w.bytes) throw new IgxError('E_MODEL_INVALID', `${jsonName}: weight file ${w.manifestPath} changed size while being read`);
     hash.update(data);
-    // One ArrayBuffer per file (tfjs reads weights across file boundaries), without copying when the
-    // Buffer owns its whole ArrayBuffer.
+    // Without copying when the Buffer owns its whole ArrayBuffer.
     const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     buffers.push((owned ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) as ArrayBuffer);
   }
-  const weightData: tf.io.WeightData = buffers;
+  return { buffers, sha256: hash.digest('hex') };
+}
+
+export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles> {
+  const modelDir = dirname(modelJsonPath);
+  const jsonName = modelJsonPath;
+  let jsonBytes: Buffer;
+  try {
+    jsonBytes = await readFile(modelJsonPath);
+  } catch (err) {
+    throw new IgxError('E_MODEL_NOT_FOUND', `${modelJsonPath}: cannot read the model JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const json = parseModelJson(jsonBytes.toString('utf8'), jsonName);
+  const groups = json.weightsManifest ?? [];
+  // Paths first (cheap, and a security check), then sizes, then bytes.
+  const weightFiles = await locateWeightFiles(modelDir, groups, jsonName);
+  checkGroupSizes(groups, weightFiles, jsonName);
+  const { buffers, sha256 } = await readWeightBytes(weightFiles, jsonBytes, jsonName);
   const weightSpecs = groups.flatMap((group) => group.weights) as tf.io.WeightsManifestEntry[];
   const modelJson = json as unknown as tf.io.ModelJSON;
   let artifacts: tf.io.ModelArtifacts;
@@ -148,11 +155,11 @@ export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles>
     artifacts =
       json.weightsManifest === undefined
         ? tf.io.getModelArtifactsForJSONSync(modelJson)
-        : tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, weightData);
+        : tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, buffers as tf.io.WeightData);
   } catch (err) {
     throw new IgxError('E_MODEL_INVALID', `${jsonName}: ${(err as Error).message}`, { cause: err });
   }
-  return { modelJsonPath, modelDir, json, weightFiles, sha256: hash.digest('hex'), artifacts };
+  return { modelJsonPath, modelDir, json, weightFiles, sha256, artifacts };
 }
 
 /** An IOHandler for tf.loadGraphModel / tf.loadLayersModel that reads a model JSON from disk. */
