@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertNeutralWithCompleteness, explainInProcess, runExplainCli } from './support/nsfwjs.js';
+import { assertNeutralWithCompleteness, explainInProcess, runExplainCli } from '../support/nsfwjs.js';
 
 // nsfwjs 4.4.0's MobileNetV2 (Keras 2.2.4 layers model, uint8 weights) at default settings.
-// Its InceptionV3 takes minutes per photo on 2 cores: test/slow/nsfwjs-inception.test.ts (npm run test:slow).
+// In test/slow with its InceptionV3 (npm run test:slow): 90 s on 2 cores, a real-model check, not a unit test.
 const MODEL = 'nsfwjs_mobilenet_v2';
 
 test('nsfwjs MobileNetV2, built CLI: plain photos are Neutral, completeness within 5%', () => {
