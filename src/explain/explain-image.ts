@@ -11,7 +11,7 @@ import { computeUpsampledMap } from '../render/upsample.js';
 import { buildImageOutputNames } from '../report/run-layout.js';
 import { ReportSchema, type Report } from '../report/schema.js';
 import { buildReport } from './build-report.js';
-import type { ExplainImageOptions, ExplainResult, GradientJob } from './ports.js';
+import type { ExplainImageOptions, ExplainResult } from './ports.js';
 import { prepareImage, type PreparedImage } from './prepare-image.js';
 import { resolveTarget } from './resolve-target.js';
 import { runMethod } from './run-method.js';
@@ -49,15 +49,11 @@ function scoreBaselines(session: ExplainSession, result: MethodResult, baselines
 async function attribute(session: ExplainSession, prepared: PreparedImage, ctx: { imagePath: string; options: ExplainImageOptions; timingsMs: Record<string, number> }): Promise<Attributed> {
   const input = tf.tensor4d(prepared.input, prepared.shape);
   const baselines = prepared.baselineInputs.map((d) => tf.tensor4d(d, prepared.shape));
-  let job: GradientJob | undefined;
   try {
     const started = performance.now();
     const scores = tf.tidy(() => Array.from(session.forward.forward(input).dataSync()));
     const { target, rule } = resolveTarget(session.config.target, scores, session.forward.labels);
-    job = session.gradientRunner?.openImage({ shape: prepared.shape, input: prepared.input, baselines: prepared.baselineInputs, target });
-    const result = await runMethod(session, { input, baselines, baselineData: prepared.baselineInputs, target, job, onProgress: ctx.options.onProgress });
-    job?.close();
-    job = undefined;
+    const result = await runMethod(session, { input, baselines, inputData: prepared.input, baselineData: prepared.baselineInputs, target, onProgress: ctx.options.onProgress });
     let values: Float32Array;
     try {
       values = (await result.attributions.data()) as Float32Array;
@@ -82,7 +78,6 @@ async function attribute(session: ExplainSession, prepared: PreparedImage, ctx: 
     });
     return { report, ...maps };
   } finally {
-    job?.close();
     input.dispose();
     tf.dispose(baselines);
   }

@@ -32,20 +32,35 @@ async function computeLayerAttributions(split: LayerSplit, input: tf.Tensor4D, b
 export interface RunMethodOptions {
   input: tf.Tensor4D;
   baselines: tf.Tensor4D[];
-  /** The baselines' values, for the pool's jobs. */
+  /** The input's and baselines' values, for the pool's jobs. */
+  inputData: Float32Array;
   baselineData: Float32Array[];
   target: Target;
-  /** Where the image's gradient batches run, when a pool runs them. */
-  job?: GradientJob;
   onProgress?: (p: ExplainProgress) => void;
 }
 
-/** The session's method on one image; the caller disposes the result's attributions. */
-export function runMethod(session: ExplainSession, options: RunMethodOptions): Promise<MethodResult> {
+/**
+ * The session's method on one image; the caller disposes the result's attributions. Only straight IG
+ * without smoothing reads the clean image's batches from the pool, so only then is the image sent there.
+ */
+export async function runMethod(session: ExplainSession, options: RunMethodOptions): Promise<MethodResult> {
   const { config } = session;
-  const { input, baselines, target, job, onProgress } = options;
+  const { input, baselines, target } = options;
   const steps = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
   if (session.layerSplit) return computeLayerAttributions(session.layerSplit, input, baselines, target, steps);
+  const usesImageJob = config.path === 'straight' && config.smooth === undefined;
+  const job = usesImageJob ? session.gradientRunner?.openImage({ shape: input.shape, input: options.inputData, baselines: options.baselineData, target }) : undefined;
+  try {
+    return await runOnPath(session, options, { steps, job });
+  } finally {
+    job?.close();
+  }
+}
+
+function runOnPath(session: ExplainSession, options: RunMethodOptions, run: { steps: Omit<StepOptions, 'adaptive'> & { adaptive: StepOptions['adaptive'] }; job: GradientJob | undefined }): Promise<MethodResult> {
+  const { config } = session;
+  const { input, baselines, target, onProgress } = options;
+  const { steps, job } = run;
   const ig = {
     ...steps,
     onProgress: onProgress ? (e: ExplainProgress) => onProgress(e) : undefined,
