@@ -71,7 +71,14 @@ export interface ConvertResult {
   tensorflowVersion: string | undefined;
 }
 
-function restrict(list: SignatureTensor[], wanted: string[] | undefined, what: string, sig: SignatureInfo, file: string): SignatureTensor[] {
+/** Where `restrict` looks, for its message: 'input' or 'output' of signature `sig` in `file`. */
+interface RestrictContext {
+  what: string;
+  sig: SignatureInfo;
+  file: string;
+}
+
+function restrict(list: SignatureTensor[], wanted: string[] | undefined, { what, sig, file }: RestrictContext): SignatureTensor[] {
   if (wanted === undefined) return list;
   return wanted.map((key) => {
     const found = list.find((t) => t.key === key);
@@ -200,8 +207,8 @@ async function prepare(dir: string, options: ConvertOptions): Promise<Prepared> 
   const full = selectSignature(mg, options.signature, files.path);
   const signature: SignatureInfo = {
     ...full,
-    inputs: restrict(full.inputs, options.inputs, 'input', full, files.path),
-    outputs: restrict(full.outputs, options.outputs, 'output', full, files.path),
+    inputs: restrict(full.inputs, options.inputs, { what: 'input', sig: full, file: files.path }),
+    outputs: restrict(full.outputs, options.outputs, { what: 'output', sig: full, file: files.path }),
   };
   if (signature.outputs.length === 0) {
     throw new IgxError('E_MODEL_SIGNATURE', `${files.path}: signature '${signature.name}' has no outputs to compute`);

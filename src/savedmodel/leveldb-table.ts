@@ -68,23 +68,24 @@ export function readTable(bytes: Uint8Array, file: string): TableEntry[] {
   const index = handle();
 
   const entries: TableEntry[] = [];
-  for (const indexEntry of readBlock(bytes, index, 'index block', file, fail)) {
+  for (const indexEntry of readBlock(bytes, index, { what: 'index block', file, fail })) {
     const c = new Cursor(indexEntry.value, 0, indexEntry.value.length, fail);
     const dataHandle = { offset: c.varint(), size: c.varint() };
-    for (const entry of readBlock(bytes, dataHandle, `data block at byte ${dataHandle.offset}`, file, fail)) {
+    for (const entry of readBlock(bytes, dataHandle, { what: `data block at byte ${dataHandle.offset}`, file, fail })) {
       entries.push({ key: utf8.decode(entry.key), value: entry.value });
     }
   }
   return entries;
 }
 
-function readBlock(
-  bytes: Uint8Array,
-  handle: BlockHandle,
-  what: string,
-  file: string,
-  fail: (why: string) => never,
-): { key: Uint8Array; value: Uint8Array }[] {
+/** What `readBlock` reads, for its messages: the block (`what`) and the table `file`, and how it fails. */
+interface BlockContext {
+  what: string;
+  file: string;
+  fail: (why: string) => never;
+}
+
+function readBlock(bytes: Uint8Array, handle: BlockHandle, { what, file, fail }: BlockContext): { key: Uint8Array; value: Uint8Array }[] {
   const { offset } = handle;
   let { size } = handle;
   if (offset + size + BLOCK_TRAILER_SIZE > bytes.length - FOOTER_SIZE) {
