@@ -103,7 +103,7 @@ async function runPerStep(lib: Lib, c: Extract<Case, { kind: 'perstep' }>): Prom
       const b = tf.tensor4d(baseline, shape);
       const gradOfSum = lib.buildGradientOfSum(s.forward.forward, target);
       runBatch = async () => {
-        const sum = lib.computeWeightedGradientSum(gradOfSum, x, b, batch.alphas, batch.weights);
+        const sum = lib.computeWeightedGradientSum(gradOfSum, { input: x, baseline: b }, { alphas: batch.alphas, weights: batch.weights });
         await sum.data();
         sum.dispose();
       };

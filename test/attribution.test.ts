@@ -36,11 +36,11 @@ const captum1: ForwardFn = (x) => tf.sub(1, tf.relu(tf.sub(1, features(x, 1)))) 
 
 const asImage = (v: number[]): tf.Tensor4D => tf.tensor4d(v, [1, 1, 1, v.length]);
 
-async function explain(forward: ForwardFn, x: number[], baseline: number[], opts: Partial<Parameters<typeof computeIntegratedGradients>[4]> = {}) {
+async function explain(forward: ForwardFn, x: number[], baseline: number[], opts: Partial<Parameters<typeof computeIntegratedGradients>[1]> = {}) {
   const input = asImage(x);
   const base = asImage(baseline);
   try {
-    const result = await computeIntegratedGradients(forward, input, [base], F0, { method: 'gausslegendre', steps: 50, batchSize: 16, ...opts });
+    const result = await computeIntegratedGradients({ forward, input, baselines: [base], target: F0 }, { method: 'gausslegendre', steps: 50, batchSize: 16, ...opts });
     const attributions = Array.from(await result.attributions.data());
     result.attributions.dispose();
     return { ...result, values: attributions };
@@ -97,7 +97,7 @@ test('a comparative target F = out[a] − out[b] attributes the difference', asy
   };
   const input = asImage([2, 1]);
   const base = asImage([0, 0]);
-  const r = await computeIntegratedGradients(two, input, [base], { kind: 'difference', a: 0, b: 1 }, { method: 'gausslegendre', steps: 8, batchSize: 8 });
+  const r = await computeIntegratedGradients({ forward: two, input, baselines: [base], target: { kind: 'difference', a: 0, b: 1 } }, { method: 'gausslegendre', steps: 8, batchSize: 8 });
   assertClose(Array.from(await r.attributions.data()), [4, -3], 1e-6, 'difference');
   assert.ok(Math.abs(r.completeness.fx - (4 - 3)) < 1e-6);
   tf.dispose([input, base, r.attributions]);
@@ -123,7 +123,7 @@ test('several baselines: attributions are the mean, completeness per baseline', 
   const input = asImage([1, 2, 3]);
   const b1 = asImage([0.5, 1, 1]);
   const b2 = asImage([0, 0, 0]);
-  const r = await computeIntegratedGradients(pairModel, input, [b1, b2], F0, { method: 'gausslegendre', steps: 50, batchSize: 50 });
+  const r = await computeIntegratedGradients({ forward: pairModel, input, baselines: [b1, b2], target: F0 }, { method: 'gausslegendre', steps: 50, batchSize: 50 });
   const values = Array.from(await r.attributions.data());
   // against 0: 5·1, 2², sin 3
   assertClose(values, [(2.5 + 5) / 2, (3 + 4) / 2, (-0.7003509767 + Math.sin(3)) / 2], 1e-6, 'mean');
@@ -146,13 +146,13 @@ test('grid pooling keeps the total and stats are exact', () => {
   const w = 20;
   const c = 3;
   const data = Float32Array.from({ length: h * w * c }, (_, i) => Math.sin(i) * 0.01);
-  const grid = computeAttributionGrid(data, h, w, c, 32);
+  const grid = computeAttributionGrid(data, [h, w, c], 32);
   const stats = computeAttributionStats(data);
   assert.equal(grid.length, 1024);
   assert.ok(Math.abs(grid.reduce((s, v) => s + v, 0) - stats.sum) < 1e-9);
   // 64×64 into 32×32: each cell is the sum of a 2×2 block over channels
   const block = new Float32Array(64 * 64).map((_, i) => i);
-  const g = computeAttributionGrid(block, 64, 64, 1, 32);
+  const g = computeAttributionGrid(block, [64, 64, 1], 32);
   assert.equal(g[0], 0 + 1 + 64 + 65);
   assert.deepEqual(computeAttributionStats(Float32Array.from([-2, 1, 3])), { min: -2, max: 3, sum: 2, sumAbs: 6 });
 });

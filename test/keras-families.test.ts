@@ -189,7 +189,7 @@ describe('Keras application families: input gradients and completeness', () => {
       const forward = (b: tf.Tensor4D): tf.Tensor2D => m.apply(b) as tf.Tensor2D;
       const completeness: number[] = [];
       for (const steps of [8, 256]) {
-        const r = await computeIntegratedGradients(forward, input, [baseline], { kind: 'index', index: target }, { method: 'gausslegendre', steps, batchSize: 16 });
+        const r = await computeIntegratedGradients({ forward, input, baselines: [baseline], target: { kind: 'index', index: target } }, { method: 'gausslegendre', steps, batchSize: 16 });
         completeness.push(r.completeness.relativeError);
         r.attributions.dispose();
         assert.ok(!r.completeness.isDeltaNegligible);

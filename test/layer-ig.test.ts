@@ -42,7 +42,7 @@ test('mnist sequential: head·tail is the model, layer IG is complete at 64 poin
         const split = splitLayersModel(model, layerName);
         const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync()));
         assert.deepEqual(viaSplit, Array.from(full.dataSync()), layerName);
-        const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+        const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
         const what = `${layerName}: ${JSON.stringify(r.completeness)}`;
         assert.deepEqual(r.shape, shape);
         assert.equal(r.attributions.length, shape[0] * shape[1] * shape[2]);
@@ -86,7 +86,7 @@ test('lenet multi-output (rank-3 input): layer IG at a conv layer reading the so
       tf.dispose(outputs.slice(0, -1));
       const out = outputs.at(-1)!;
       const index = argmax(() => out);
-      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 32 });
+      const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 64, batchSize: 32 });
       const what = JSON.stringify(r.completeness);
       assert.ok(Math.abs(r.completeness.fx - out.dataSync()[index]!) < 1e-6, what);
       assert.ok(r.completeness.relativeError <= 1e-3, what);
@@ -120,14 +120,14 @@ test('default model (MobileNet v1 0.25) at conv_pw_6_relu on cat.jpg: complete, 
       const target = { kind: 'index' as const, index: argmax(() => split.tail(split.head(input))) };
       const options = { method: 'gausslegendre' as const, steps: 32, batchSize: 16 };
       const t = performance.now();
-      const r = await computeLayerIntegratedGradients(split, input, [baseline], target, options);
+      const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target }, options);
       const ms = performance.now() - t;
       assert.deepEqual(r.shape, [14, 14, 128]);
       const what = `${JSON.stringify(r.completeness)} ${ms.toFixed(0)} ms`;
       assert.ok(r.completeness.relativeError <= 0.02, what);
       // F(x) − F(x′) is the same whatever layer it is attributed to: input IG's F matches.
       const logits = (x: tf.Tensor4D): tf.Tensor2D => split.tail(split.head(x));
-      const ig = await computeIntegratedGradients(logits, input, [baseline], target, { ...options, steps: 8 });
+      const ig = await computeIntegratedGradients({ forward: logits, input, baselines: [baseline], target }, { ...options, steps: 8 });
       ig.attributions.dispose();
       assert.ok(Math.abs(ig.completeness.fx - r.completeness.fx) < 1e-4 && Math.abs(ig.completeness.fBaseline - r.completeness.fBaseline) < 1e-4, what);
       // The spatial map is where the cat is: more of |map| in the central 8×8 than its 33 % share of positions.
@@ -167,7 +167,7 @@ test('a functional model with a skip connection: a layer that cuts it splits, on
       tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync())),
       tf.tidy(() => Array.from((model.predict(input) as tf.Tensor).dataSync())),
     );
-    const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'difference', a: 0, b: 1 }, { method: 'gausslegendre', steps: 64, batchSize: 64 });
+    const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target: { kind: 'difference', a: 0, b: 1 } }, { method: 'gausslegendre', steps: 64, batchSize: 64 });
     assert.deepEqual(r.shape, [1, 1, 4]);
     assert.ok(r.completeness.relativeError <= 1e-4, JSON.stringify(r.completeness));
     input.dispose();
@@ -195,7 +195,7 @@ test('layer IG reads logits behind a fused softmax (Dense(activation=softmax)): 
       // Logits are not probabilities: they do not sum to 1.
       assert.ok(Math.abs(sum(direct) - 1) > 0.01, `logits ${direct.join(', ')}`);
       const index = direct.indexOf(Math.max(...direct));
-      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+      const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
       assert.ok(r.completeness.relativeError <= 1e-3, JSON.stringify(r.completeness));
       close(r.completeness.fx, direct[index]!, 1e-5);
     } finally {
@@ -236,7 +236,7 @@ test('graph model (emotion_64_gray): layer IG at a node; inspect lists cut nodes
       const viaSplit = tf.tidy(() => Array.from(split.tail(split.head(input)).dataSync()));
       viaSplit.forEach((v, i) => close(v, direct[i]!, 1e-6));
       const index = direct.indexOf(Math.max(...direct));
-      const r = await computeLayerIntegratedGradients(split, input, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
+      const r = await computeLayerIntegratedGradients(split, { input, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 64, batchSize: 16 });
       assert.deepEqual(r.shape, [15, 15, 128]);
       assert.ok(r.completeness.relativeError <= 0.05, JSON.stringify(r.completeness));
       close(sum(r.channelTotals), r.completeness.sum, 1e-4);

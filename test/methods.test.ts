@@ -49,7 +49,7 @@ test('smoothgrad on a linear F: each noisy IG is w⊙(x + εᵢ − x′), so th
   const N = 20;
   const sigma = 0.3;
   const run = (kind: 'smoothgrad' | 'smoothgrad_sq' | 'vargrad') =>
-    computeSmoothGradIG(linear(w), x, [b], F0, { samples: N, sigma, kind, seed: 11, ig: IG });
+    computeSmoothGradIG({ forward: linear(w), input: x, baselines: [b], target: F0 }, { samples: N, sigma, kind, seed: 11, ig: IG });
   // The same noise, drawn the way computeSmoothGradIG documents it.
   const rng = createRng(11);
   const noise = Array.from({ length: N }, () => Array.from(sampleNoise(rng, 4, sigma)));
@@ -84,9 +84,9 @@ test('smoothgrad on F = Σ xᵢ² (baseline 0): E = x² + σ², E[sq] = x⁴ + 6
   const s2 = sigma * sigma;
   const opts = { samples: N, sigma, seed: 3, ig: { method: 'gausslegendre' as const, steps: 2, batchSize: 2 } };
   const f = quadratic([1, 1, 1]);
-  const sg = await values((await computeSmoothGradIG(f, x, [b], F0, { ...opts, kind: 'smoothgrad' })).attributions);
-  const sq = await values((await computeSmoothGradIG(f, x, [b], F0, { ...opts, kind: 'smoothgrad_sq' })).attributions);
-  const vg = await values((await computeSmoothGradIG(f, x, [b], F0, { ...opts, kind: 'vargrad' })).attributions);
+  const sg = await values((await computeSmoothGradIG({ forward: f, input: x, baselines: [b], target: F0 }, { ...opts, kind: 'smoothgrad' })).attributions);
+  const sq = await values((await computeSmoothGradIG({ forward: f, input: x, baselines: [b], target: F0 }, { ...opts, kind: 'smoothgrad_sq' })).attributions);
+  const vg = await values((await computeSmoothGradIG({ forward: f, input: x, baselines: [b], target: F0 }, { ...opts, kind: 'vargrad' })).attributions);
   xv.forEach((xi, i) => {
     const e4 = xi ** 4 + 6 * xi * xi * s2 + 3 * s2 * s2;
     const variance = 4 * xi * xi * s2 + 2 * s2 * s2;
@@ -127,12 +127,12 @@ test('blur IG on analytic models: linear F gives w⊙(x − blur(x, σmax)); F =
   const tBlur = await values(blurTensor(x, maxSigma));
   tBlur.forEach((v, i) => close(v, blurred[i]!, 1e-5, `blurTensor[${i}]`));
 
-  const lin = await computeBlurIG(linear(w), x, F0, { maxSigma, steps: 7, batchSize: 3 });
+  const lin = await computeBlurIG({ forward: linear(w), input: x, target: F0 }, { maxSigma, steps: 7, batchSize: 3 });
   (await values(lin.attributions)).forEach((v, i) => close(v, w[i]! * (xv[i]! - blurred[i]!), 1e-4, `linear[${i}]`));
   assert.ok(lin.completeness.absoluteError < 1e-4);
   assert.equal(lin.gradientEvaluations, 8);
 
-  const quad = await computeBlurIG(quadratic(new Array<number>(n).fill(1)), x, F0, { maxSigma, steps: 10, batchSize: 4 });
+  const quad = await computeBlurIG({ forward: quadratic(new Array<number>(n).fill(1)), input: x, target: F0 }, { maxSigma, steps: 10, batchSize: 4 });
   (await values(quad.attributions)).forEach((v, i) => close(v, xv[i]! ** 2 - blurred[i]! ** 2, 1e-4, `quadratic[${i}]`));
   assert.ok(quad.completeness.absoluteError < 1e-4);
   x.dispose();
@@ -146,7 +146,7 @@ test('guided IG: linear F gives w⊙(x − x′); on F = x₀x₁ + 0.1x₀ unbo
   const bv = [0, 0, 1, 0, -1, 0, 0, 0];
   const x = image(xv);
   const b = image(bv);
-  const lin = await computeGuidedIG(linear(w), x, b, F0, { steps: 50, fraction: 0.25, maxDist: 0.02 });
+  const lin = await computeGuidedIG({ forward: linear(w), input: x, baseline: b, target: F0 }, { steps: 50, fraction: 0.25, maxDist: 0.02 });
   (await values(lin.attributions)).forEach((v, i) => close(v, w[i]! * (xv[i]! - bv[i]!), 1e-4, `linear[${i}]`));
   assert.ok(lin.completeness.absoluteError < 1e-4);
   tf.dispose([x, b]);
@@ -159,14 +159,14 @@ test('guided IG: linear F gives w⊙(x − x′); on F = x₀x₁ + 0.1x₀ unbo
   };
   const p = image([1, 1]);
   const p0 = image([0, 0]);
-  const guided = await computeGuidedIG(product, p, p0, F0, { steps: 100, fraction: 0.25, maxDist: 1 });
+  const guided = await computeGuidedIG({ forward: product, input: p, baseline: p0, target: F0 }, { steps: 100, fraction: 0.25, maxDist: 1 });
   const [a0, a1] = await values(guided.attributions);
   close(a0!, 1.1, 0.03, 'guided x0');
   close(a1!, 0, 0.03, 'guided x1');
   close(a0! + a1!, 1.1, 0.03, 'guided completeness');
   // Bounded (maxDist 0.02) stays near the straight line: close to IG's split.
-  const bounded = await values((await computeGuidedIG(product, p, p0, F0, { steps: 100, fraction: 0.25, maxDist: 0.02 })).attributions);
-  const ig = await computeIntegratedGradients(product, p, [p0], F0, { method: 'gausslegendre', steps: 8, batchSize: 8 });
+  const bounded = await values((await computeGuidedIG({ forward: product, input: p, baseline: p0, target: F0 }, { steps: 100, fraction: 0.25, maxDist: 0.02 })).attributions);
+  const ig = await computeIntegratedGradients({ forward: product, input: p, baselines: [p0], target: F0 }, { method: 'gausslegendre', steps: 8, batchSize: 8 });
   const igv = await values(ig.attributions);
   close(igv[0]!, 0.6, 1e-4, 'IG x0');
   close(igv[1]!, 0.5, 1e-4, 'IG x1');
@@ -192,7 +192,7 @@ test('blur IG on a real model (emotion_64_gray) keeps completeness against F(x) 
   try {
     const { forward, x, black, target } = await prepareDoberman(model);
     const before = tf.memory().numTensors;
-    const blur = await computeBlurIG(forward, x, target, { maxSigma: 16, steps: 64, batchSize: 16 });
+    const blur = await computeBlurIG({ forward, input: x, target }, { maxSigma: 16, steps: 64, batchSize: 16 });
     blur.attributions.dispose();
     assert.ok(!blur.completeness.isDeltaNegligible);
     assert.ok(blur.completeness.relativeError < 0.05, `blur IG relative error ${blur.completeness.relativeError}`);
@@ -212,7 +212,7 @@ test('guided IG on a smooth non-separable F = sigmoid(4 w·x): completeness erro
   const before = tf.memory().numTensors;
   const errors: number[] = [];
   for (const steps of [50, 800]) {
-    const g = await computeGuidedIG(f, x, b, F0, { steps, fraction: 0.25, maxDist: 0.02 });
+    const g = await computeGuidedIG({ forward: f, input: x, baseline: b, target: F0 }, { steps, fraction: 0.25, maxDist: 0.02 });
     g.attributions.dispose();
     errors.push(g.completeness.relativeError);
     // Trapezoid: the walk's start and each step's end.
@@ -229,10 +229,10 @@ test('guided IG on a ReLU network (emotion_64_gray): the trapezoid beats PAIR\'s
     const { forward, x, black, target } = await prepareDoberman(model);
     const before = tf.memory().numTensors;
     const walk = { steps: 50, fraction: 0.25, maxDist: 0.02 };
-    const left = await computeGuidedIG(forward, x, black, target, { ...walk, rule: 'left' });
-    const trapezoid = await computeGuidedIG(forward, x, black, target, walk);
+    const left = await computeGuidedIG({ forward, input: x, baseline: black, target }, { ...walk, rule: 'left' });
+    const trapezoid = await computeGuidedIG({ forward, input: x, baseline: black, target }, walk);
     const progress: [number, number][] = [];
-    const adaptive = await computeGuidedIG(forward, x, black, target, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 }, onProgress: (d, p) => progress.push([d, p]) });
+    const adaptive = await computeGuidedIG({ forward, input: x, baseline: black, target }, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 }, onProgress: (d, p) => progress.push([d, p]) });
     const [l, t, a] = [left, trapezoid, adaptive].map((r) => r.completeness.relativeError) as [number, number, number];
     assert.equal(left.gradientEvaluations, 50);
     assert.equal(trapezoid.gradientEvaluations, 51);

@@ -108,16 +108,16 @@ test('a pluggable batch sum: batches finishing out of order give the same bits; 
   // Trapezoid refinement (nested points) keeps going to maxSteps: several rules of uneven batches.
   const options = { method: 'riemann-trapezoid', steps: 10, batchSize: 3, adaptive: { tolerance: 1e-7, maxSteps: 40 } } as const;
   const before = tf.memory().numTensors;
-  const local = await computeIntegratedGradients(forward, input, baselines, target, options);
+  const local = await computeIntegratedGradients({ forward, input, baselines, target }, options);
   const gradOfSum = buildGradientOfSum(forward, target);
   let calls = 0;
   // Later batches finish first: the sums must still be added in batch order.
   const shuffled: WeightedGradientSumFn = async ({ baselineIndex, alphas, weights }) => {
     const delayMs = 20 - (calls++ % 4) * 5;
     await new Promise((r) => setTimeout(r, delayMs));
-    return computeWeightedGradientSum(gradOfSum, input, baselines[baselineIndex] as tf.Tensor4D, alphas, weights);
+    return computeWeightedGradientSum(gradOfSum, { input, baseline: baselines[baselineIndex] as tf.Tensor4D }, { alphas, weights });
   };
-  const remote = await computeIntegratedGradients(forward, input, baselines, target, { ...options, weightedGradientSum: shuffled, batchesAhead: 3 });
+  const remote = await computeIntegratedGradients({ forward, input, baselines, target }, { ...options, weightedGradientSum: shuffled, batchesAhead: 3 });
   assert.deepEqual(Array.from(await remote.attributions.data()), Array.from(await local.attributions.data()));
   assert.deepEqual(remote.perBaseline, local.perBaseline);
   assert.equal(remote.gradientEvaluations, local.gradientEvaluations);
@@ -132,7 +132,7 @@ test('a pluggable batch sum: batches finishing out of order give the same bits; 
     if (n++ === 2) throw new Error('worker lost');
     return shuffled(batch);
   };
-  await assert.rejects(computeIntegratedGradients(forward, input, baselines, target, { ...options, weightedGradientSum: failing, batchesAhead: 3 }), /worker lost/);
+  await assert.rejects(computeIntegratedGradients({ forward, input, baselines, target }, { ...options, weightedGradientSum: failing, batchesAhead: 3 }), /worker lost/);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([input, ...baselines]);
@@ -260,6 +260,46 @@ test('SmoothGrad on the pool: its noisy copies run on the workers, byte-identica
   });
   assert.equal(opened.length, 4, 'the 4 noisy copies, and nothing else, went to the workers');
   assert.equal(new Set(opened).size, 4, 'each copy with its own noise');
+  assert.equal(two.report, one.report);
+  assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
+  assert.ok(one.heatmap.equals(two.heatmap));
+});
+
+/** Runs `flags` on 1 and 2 workers; on 2, records how many points each pool call carried. */
+async function compareOnPointPool(flags: RawExplainFlags, image: string): Promise<{ one: ReturnType<typeof readOutputs>; two: ReturnType<typeof readOutputs>; calls: number[] }> {
+  const one = await withPool(flags, 1, async (pool) => readOutputs(await pool.explainImage(image)));
+  const calls: number[] = [];
+  const two = await withPool(flags, 2, async (pool) => {
+    const runner = pool.session.gradientRunner;
+    assert.ok(runner, 'two workers run gradients off this thread');
+    pool.session.gradientRunner = {
+      ...runner,
+      openImage: () => assert.fail('a path that is not a straight line sends no image job'),
+      openPoints: (spec) => {
+        const job = runner.openPoints(spec);
+        return { ...job, pointGradients: (points) => (calls.push(points.shape[0]), job.pointGradients(points)) };
+      },
+    };
+    return readOutputs(await pool.explainImage(image));
+  });
+  return { one, two, calls };
+}
+
+test('Blur IG on the pool: its path images go to the workers in batches, byte-identical to 1 worker', async () => {
+  const { one, two, calls } = await compareOnPointPool({ saveRaw: true, path: 'blur', steps: '10', batchSize: '4' }, fixture('images', 'dog.jpg'));
+  assert.deepEqual(calls, [4, 4, 3], 'the 11 path images (σ = maxSigma … 0) in batches of 4, all on the workers');
+  assert.equal(two.report, one.report);
+  assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
+  assert.ok(one.heatmap.equals(two.heatmap));
+});
+
+test('Guided IG on the pool: two baselines walk at once on the workers, byte-identical to 1 worker', async () => {
+  const flags: RawExplainFlags = { saveRaw: true, path: 'guided', steps: '6', baseline: ['black', 'white'] };
+  const { one, two, calls } = await compareOnPointPool(flags, fixture('images', 'cat.jpg'));
+  // Each walk: its start and the end of each of its 6 steps (trapezoid), one point per call.
+  assert.deepEqual(calls, new Array<number>(14).fill(1));
+  const report = JSON.parse(one.report);
+  assert.equal(report.baselines.length, 2);
   assert.equal(two.report, one.report);
   assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
   assert.ok(one.heatmap.equals(two.heatmap));

@@ -75,7 +75,7 @@ async function completenessOf(model: LoadedModel, x: tf.Tensor4D): Promise<numbe
   const top = tf.tidy(() => tf.argMax(f.forward(x), 1));
   const index = (top.dataSync() as Int32Array)[0] as number;
   top.dispose();
-  const r = await computeIntegratedGradients(f.forward, x, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
+  const r = await computeIntegratedGradients({ forward: f.forward, input: x, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
   assert.ok(!r.completeness.isDeltaNegligible, 'F(x) − F(baseline) is not negligible');
   r.attributions.dispose();
   baseline.dispose();
@@ -591,7 +591,7 @@ describe('loadModel on SavedModels', () => {
       const top = tf.argMax(scores, 1);
       const index = (top.dataSync() as Int32Array)[0] as number;
       top.dispose();
-      const r = await computeIntegratedGradients(f.forward, x, [baseline], { kind: 'index', index }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
+      const r = await computeIntegratedGradients({ forward: f.forward, input: x, baselines: [baseline], target: { kind: 'index', index } }, { method: 'gausslegendre', steps: 32, batchSize: 16 });
       assert.ok(r.completeness.relativeError <= 0.05, `relative error ${r.completeness.relativeError}`);
       assert.ok(!r.completeness.isDeltaNegligible);
       r.attributions.dispose();

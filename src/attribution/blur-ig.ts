@@ -1,7 +1,8 @@
 import { buildBlurMatrix } from '../numeric/gaussian.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGradientOfSum, computeCompleteness, computeScores, type Completeness } from './integrated-gradients.js';
-import type { ForwardFn, Target } from './types.js';
+import { buildPointGradients, computeCompleteness, computeScores, type Completeness } from './integrated-gradients.js';
+import { consumeInOrder } from './ordered-batches.js';
+import type { AttributionProblem, PointGradientsFn } from './types.js';
 
 /**
  * Blur IG (Xu, Venugopalan, Sundararajan, "Attribution in Scale and Space", CVPR 2020): the path runs
@@ -21,6 +22,10 @@ export interface BlurIGOptions {
   /** Images per model call. */
   batchSize: number;
   onProgress?: (done: number, planned: number) => void;
+  /** Computes the path images' gradients elsewhere (igx's worker pool); default: here. */
+  pointGradients?: PointGradientsFn;
+  /** Batches requested ahead of the one being taken, to keep several workers busy; default 0. */
+  batchesAhead?: number;
 }
 
 export interface BlurIGResult {
@@ -48,42 +53,24 @@ export function blurTensor(image: tf.Tensor, sigma: number): tf.Tensor3D {
   });
 }
 
-export async function computeBlurIG(
-  forward: ForwardFn,
-  input: tf.Tensor4D,
-  target: Target,
-  options: BlurIGOptions,
-): Promise<BlurIGResult> {
+/** Blur IG needs no baseline: the most blurred image takes its place. */
+export type BlurIGProblem = Omit<AttributionProblem, 'baselines'>;
+
+export async function computeBlurIG(problem: BlurIGProblem, options: BlurIGOptions): Promise<BlurIGResult> {
   const { maxSigma, steps, batchSize } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a whole number ≥ 1, got ${steps}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${batchSize}`);
   if (!(Number.isFinite(maxSigma) && maxSigma > 0)) throw new RangeError(`maxSigma must be a number > 0, got ${maxSigma}`);
+  const { forward, input, target } = problem;
   const [, h, w, c] = input.shape;
   const sigmas = Array.from({ length: steps + 1 }, (_, k) => maxSigma * (1 - k / steps));
-  const gradOfSum = buildGradientOfSum(forward, target);
   // Path images γ₀ (most blurred) … γ_steps (the input), and ∇F at each, in batches.
   const path: tf.Tensor3D[] = sigmas.map((s) => blurTensor(input, s));
   const grads: tf.Tensor3D[] = [];
   let attributions: tf.Tensor3D | undefined;
   try {
-    for (let start = 0; start < path.length; start += batchSize) {
-      const chunk = path.slice(start, start + batchSize);
-      const g = tf.tidy(() => gradOfSum(tf.stack(chunk) as tf.Tensor4D));
-      try {
-        grads.push(...(tf.unstack(g) as tf.Tensor3D[]));
-      } finally {
-        g.dispose();
-      }
-      options.onProgress?.(Math.min(path.length, start + batchSize), path.length);
-    }
-    attributions = tf.tidy(() => {
-      let acc: tf.Tensor = tf.zeros([h, w, c]);
-      for (let k = 0; k < steps; k += 1) {
-        const g = tf.mul(tf.add(grads[k] as tf.Tensor3D, grads[k + 1] as tf.Tensor3D), 0.5);
-        acc = tf.add(acc, tf.mul(g, tf.sub(path[k + 1] as tf.Tensor3D, path[k] as tf.Tensor3D)));
-      }
-      return acc as tf.Tensor3D;
-    });
+    await computePathGradients(problem, { path, grads, options });
+    attributions = sumTrapezoids(path, grads);
     const fx = computeScores(forward, input, target)[0] ?? NaN;
     const blurred = tf.reshape(path[0] as tf.Tensor3D, [1, h, w, c]) as tf.Tensor4D;
     const fBlurred = (() => {
@@ -104,4 +91,51 @@ export async function computeBlurIG(
     tf.dispose(path);
     tf.dispose(grads);
   }
+}
+
+/**
+ * ∇F at every path image, appended to `grads` in path order. Batches of batchSize go to
+ * options.pointGradients (igx's pool; several in flight) or are computed here, the same bits either way.
+ */
+async function computePathGradients(
+  problem: BlurIGProblem,
+  run: { path: tf.Tensor3D[]; grads: tf.Tensor3D[]; options: BlurIGOptions },
+): Promise<void> {
+  const { path, grads, options } = run;
+  const { batchSize } = options;
+  const local = buildPointGradients(problem.forward, problem.target);
+  const pointGradients: PointGradientsFn = options.pointGradients ?? (async (points) => local(points));
+  await consumeInOrder({
+    count: Math.ceil(path.length / batchSize),
+    ahead: options.pointGradients ? (options.batchesAhead ?? 0) : 0,
+    request: async (i) => {
+      const chunk = tf.stack(path.slice(i * batchSize, (i + 1) * batchSize)) as tf.Tensor4D;
+      try {
+        return (await pointGradients(chunk)).grads;
+      } finally {
+        chunk.dispose();
+      }
+    },
+    consume: (g, i) => {
+      try {
+        grads.push(...(tf.unstack(g) as tf.Tensor3D[]));
+      } finally {
+        g.dispose();
+      }
+      options.onProgress?.(Math.min(path.length, (i + 1) * batchSize), path.length);
+    },
+    dispose: (g) => g.dispose(),
+  });
+}
+
+/** Σₖ ½(∇F(γₖ) + ∇F(γₖ₊₁)) ⊙ (γₖ₊₁ − γₖ): [h, w, c]. */
+function sumTrapezoids(path: tf.Tensor3D[], grads: tf.Tensor3D[]): tf.Tensor3D {
+  return tf.tidy(() => {
+    let acc: tf.Tensor = tf.zerosLike(path[0] as tf.Tensor3D);
+    for (let k = 0; k + 1 < path.length; k += 1) {
+      const g = tf.mul(tf.add(grads[k] as tf.Tensor3D, grads[k + 1] as tf.Tensor3D), 0.5);
+      acc = tf.add(acc, tf.mul(g, tf.sub(path[k + 1] as tf.Tensor3D, path[k] as tf.Tensor3D)));
+    }
+    return acc as tf.Tensor3D;
+  });
 }

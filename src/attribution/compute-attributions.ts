@@ -5,10 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { computeBlurIG } from './blur-ig.js';
-import { computeGuidedIG, GUIDED_IG_DEFAULTS } from './guided-ig.js';
+import { computeGuidedIG, GUIDED_IG_DEFAULTS, type GuidedIGResult } from './guided-ig.js';
 import { computeCompleteness, computeIntegratedGradients, type BaselineAttribution, type IntegratedGradientsOptions, type IntegratedGradientsResult } from './integrated-gradients.js';
 import { computeSmoothGradIG, type SmoothGradOptions } from './smoothgrad.js';
-import type { ForwardFn, PathKind, SmoothKind, Target } from './types.js';
+import type { AttributionProblem, PathKind, PointGradientsFn, SmoothKind } from './types.js';
+
+export type { AttributionProblem };
 
 export interface PathOptions {
   kind: PathKind;
@@ -32,14 +34,6 @@ export interface MethodResult extends Omit<IntegratedGradientsResult, 'gradientE
   layer?: { name: string; shape: [number, number, number]; attributions: Float32Array; channelTotals: Float64Array; spatialMap: Float64Array };
 }
 
-/** What is explained: F at `input`, against `baselines` ([1, h, w, c] each, preprocessed like the input). */
-export interface AttributionProblem {
-  forward: ForwardFn;
-  input: tf.Tensor4D;
-  baselines: tf.Tensor4D[];
-  target: Target;
-}
-
 /** How: the IG settings, the path, SmoothGrad over IG when asked for, and the seed of its noise. */
 export interface MethodOptions {
   ig: IntegratedGradientsOptions;
@@ -48,6 +42,16 @@ export interface MethodOptions {
   seed: number;
   /** SmoothGrad: where its noisy copies' gradient batches may run (igx's worker pool). */
   samplePool?: SmoothGradOptions['pool'];
+  /** Blur IG and Guided IG: where their points' gradients may run (igx's worker pool). */
+  pointPool?: PointPool;
+}
+
+/** Gradients at given points, computed elsewhere by `parallelism` threads. */
+export interface PointPool {
+  pointGradients: PointGradientsFn;
+  /** Threads computing gradients: Guided IG walks this many baselines at once. */
+  parallelism: number;
+  batchesAhead: number;
 }
 
 type Progress = IntegratedGradientsOptions['onProgress'];
@@ -59,7 +63,7 @@ const onPath = (onProgress: Progress, baselineIndex = 0, baselineCount = 1) =>
 async function computeSmoothed(p: AttributionProblem, m: MethodOptions & { smooth: SmoothOptions }): Promise<MethodResult> {
   const { onProgress, weightedGradientSum: _w, batchesAhead: _b, ...igOptions } = m.ig;
   const pool = m.samplePool ? { pool: m.samplePool } : {};
-  const r = await computeSmoothGradIG(p.forward, p.input, p.baselines, p.target, { ...m.smooth, seed: m.seed, ig: igOptions, onSample: onPath(onProgress), ...pool });
+  const r = await computeSmoothGradIG(p, { ...m.smooth, seed: m.seed, ig: igOptions, onSample: onPath(onProgress), ...pool });
   const sum = tf.tidy(() => tf.sum(r.attributions).dataSync()[0] ?? NaN);
   const meanFb = r.perSample.reduce((s, c) => s + c.fBaseline, 0) / Math.max(1, r.perSample.length);
   const completeness = r.completeness ?? computeCompleteness(r.fxClean, meanFb, sum);
@@ -77,7 +81,9 @@ async function computeSmoothed(p: AttributionProblem, m: MethodOptions & { smoot
 }
 
 async function computeBlurred(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
-  const r = await computeBlurIG(p.forward, p.input, p.target, { maxSigma: m.path.blurMaxSigma, steps: m.ig.steps, batchSize: m.ig.batchSize, onProgress: onPath(m.ig.onProgress) });
+  const pool = m.pointPool ? { pointGradients: m.pointPool.pointGradients, batchesAhead: m.pointPool.batchesAhead } : {};
+  const blur = { maxSigma: m.path.blurMaxSigma, steps: m.ig.steps, batchSize: m.ig.batchSize, onProgress: onPath(m.ig.onProgress), ...pool };
+  const r = await computeBlurIG(p, blur);
   return {
     attributions: r.attributions,
     perBaseline: [{ completeness: r.completeness, steps: m.ig.steps, isConverged: true }],
@@ -90,34 +96,46 @@ async function computeBlurred(p: AttributionProblem, m: MethodOptions): Promise<
   };
 }
 
-/** Guided IG: one path per baseline, averaged like straight-line IG. */
+/** Guided IG's walk from baseline b. */
+function walkFrom(p: AttributionProblem, m: MethodOptions, b: number): Promise<GuidedIGResult> {
+  const { ig } = m;
+  return computeGuidedIG({ ...p, baseline: p.baselines[b] as tf.Tensor4D }, {
+    steps: ig.steps,
+    fraction: GUIDED_IG_DEFAULTS.fraction,
+    maxDist: GUIDED_IG_DEFAULTS.maxDist,
+    adaptive: ig.adaptive ? { tolerance: ig.adaptive.tolerance, maxEvaluations: ig.adaptive.maxSteps } : undefined,
+    onProgress: onPath(ig.onProgress, b, p.baselines.length),
+    ...(m.pointPool ? { pointGradients: m.pointPool.pointGradients } : {}),
+  });
+}
+
+/**
+ * Guided IG: one path per baseline, averaged like straight-line IG. Each walk is sequential; with the
+ * pool, up to `parallelism` baselines walk at once. Their maps are added in baseline order, so the
+ * result does not depend on how many walked together.
+ */
 async function computeGuided(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
   const { ig } = m;
-  const perBaseline: BaselineAttribution[] = [];
-  let total: tf.Tensor3D | undefined;
-  let evaluations = 0;
+  const window = Math.max(1, m.pointPool?.parallelism ?? 1);
+  const results: GuidedIGResult[] = [];
   try {
-    for (let b = 0; b < p.baselines.length; b += 1) {
-      const r = await computeGuidedIG(p.forward, p.input, p.baselines[b] as tf.Tensor4D, p.target, {
-        steps: ig.steps,
-        fraction: GUIDED_IG_DEFAULTS.fraction,
-        maxDist: GUIDED_IG_DEFAULTS.maxDist,
-        adaptive: ig.adaptive ? { tolerance: ig.adaptive.tolerance, maxEvaluations: ig.adaptive.maxSteps } : undefined,
-        onProgress: onPath(ig.onProgress, b, p.baselines.length),
-      });
-      perBaseline.push({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged });
-      evaluations += r.gradientEvaluations;
-      const previous = total;
-      total = previous ? (tf.tidy(() => tf.add(previous, r.attributions)) as tf.Tensor3D) : r.attributions;
-      if (previous) {
-        previous.dispose();
-        r.attributions.dispose();
-      }
+    for (let first = 0; first < p.baselines.length; first += window) {
+      const walks = p.baselines.slice(first, first + window).map((_, k) => walkFrom(p, m, first + k));
+      const settled = await Promise.allSettled(walks);
+      for (const s of settled) if (s.status === 'fulfilled') results.push(s.value);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
     }
-    const mean = tf.tidy(() => tf.div(total as tf.Tensor3D, p.baselines.length) as tf.Tensor3D);
+    const perBaseline: BaselineAttribution[] = results.map((r) => ({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged }));
+    const mean = tf.tidy(() => {
+      let total = (results[0] as GuidedIGResult).attributions as tf.Tensor3D;
+      for (const r of results.slice(1)) total = tf.add(total, r.attributions);
+      return tf.div(total, p.baselines.length) as tf.Tensor3D;
+    });
     const sum = tf.tidy(() => tf.sum(mean).dataSync()[0] ?? NaN);
     const fx = perBaseline[0]?.completeness.fx ?? NaN;
     const fb = perBaseline.reduce((s, q) => s + q.completeness.fBaseline, 0) / perBaseline.length;
+    const evaluations = results.reduce((s, r) => s + r.gradientEvaluations, 0);
     return {
       attributions: mean,
       perBaseline,
@@ -129,14 +147,14 @@ async function computeGuided(p: AttributionProblem, m: MethodOptions): Promise<M
       isCompletenessApplicable: true,
     };
   } finally {
-    total?.dispose();
+    tf.dispose(results.map((r) => r.attributions));
   }
 }
 
 /** The method `m` asks for on problem `p`; the caller disposes the result's attributions. */
 export async function computeAttributions(p: AttributionProblem, m: MethodOptions): Promise<MethodResult> {
   if (m.path.kind === 'straight' && m.smooth === undefined) {
-    return { ...(await computeIntegratedGradients(p.forward, p.input, p.baselines, p.target, m.ig)), isCompletenessApplicable: true };
+    return { ...(await computeIntegratedGradients(p, m.ig)), isCompletenessApplicable: true };
   }
   if (m.path.kind === 'straight') return computeSmoothed(p, { ...m, smooth: m.smooth as SmoothOptions });
   if (m.path.kind === 'blur') return computeBlurred(p, m);

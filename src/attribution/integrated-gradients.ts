@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { computeQuadrature, computeRefinement, type Quadrature } from './quadrature.js';
-import type { ForwardFn, Method, Target } from './types.js';
+import { consumeInOrder } from './ordered-batches.js';
+import type { AttributionProblem, ForwardFn, Method, PointGradients, Target } from './types.js';
 
 export interface AdaptiveOptions {
   /** Refine while the relative completeness error exceeds this. */
@@ -122,95 +123,45 @@ async function readSum(t: tf.Tensor): Promise<number> {
   }
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** What every baseline's integration shares: the problem, F(x), the batch function and the counters. */
+interface IntegrationContext {
+  problem: AttributionProblem;
+  options: IntegratedGradientsOptions;
+  fx: number;
+  countedForward: ForwardFn;
+  weightedGradientSum: WeightedGradientSumFn;
+  counts: { modelCalls: number; gradientEvaluations: number };
+}
 
 /**
  * Integrated Gradients (Sundararajan, Taly, Yan 2017) of F = target(forward(·)) at `input` against each
  * baseline, averaged over baselines. Interpolation points go through the model `batchSize` at a time.
  * input: [1, h, w, c]; baselines: each [1, h, w, c], already preprocessed like the input.
  */
-export async function computeIntegratedGradients(
-  forward: ForwardFn,
-  input: tf.Tensor4D,
-  baselines: tf.Tensor4D[],
-  target: Target,
-  options: IntegratedGradientsOptions,
-): Promise<IntegratedGradientsResult> {
+export async function computeIntegratedGradients(problem: AttributionProblem, options: IntegratedGradientsOptions): Promise<IntegratedGradientsResult> {
+  const { input, baselines, target } = problem;
   if (baselines.length === 0) throw new RangeError('at least one baseline is needed');
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
   }
   const [, h, w, c] = input.shape;
-  let modelCalls = 0;
-  let gradientEvaluations = 0;
+  const counts = { modelCalls: 0, gradientEvaluations: 0 };
   const countedForward: ForwardFn = (x) => {
-    modelCalls += 1;
-    return forward(x);
+    counts.modelCalls += 1;
+    return problem.forward(x);
   };
-  let weightedGradientSum = options.weightedGradientSum;
-  if (weightedGradientSum === undefined) {
-    const gradOfSum = buildGradientOfSum(countedForward, target);
-    weightedGradientSum = async ({ baselineIndex, alphas, weights }) =>
-      computeWeightedGradientSum(gradOfSum, input, baselines[baselineIndex] as tf.Tensor4D, alphas, weights);
-  } else {
-    const remote = weightedGradientSum;
-    weightedGradientSum = (batch) => {
-      modelCalls += 1;
-      return remote(batch);
-    };
-  }
-
-  const fx = computeScores(countedForward, input, target)[0] ?? NaN;
+  const weightedGradientSum = resolveWeightedGradientSum({ problem, options, countedForward, counts });
+  const ctx: IntegrationContext = { problem, options, fx: computeScores(countedForward, input, target)[0] ?? NaN, countedForward, weightedGradientSum, counts };
   const perBaseline: BaselineAttribution[] = [];
   let total: tf.Tensor3D = tf.zeros([h, w, c]);
   try {
     for (let b = 0; b < baselines.length; b += 1) {
-      const baseline = baselines[b] as tf.Tensor4D;
-      const fBaseline = computeScores(countedForward, baseline, target)[0] ?? NaN;
-      const delta = tf.tidy(() => tf.reshape(tf.sub(input, baseline), [h, w, c]) as tf.Tensor3D);
-      let integral: tf.Tensor3D | undefined;
-      let attributions: tf.Tensor3D | undefined;
-      try {
-        let steps = options.steps;
-        let rule: Quadrature & { keep: number } = { ...computeQuadrature(options.method, steps), keep: 0 };
-        let pointsDone = 0;
-        for (;;) {
-          const planned = pointsDone + rule.alphas.length;
-          const added = await sumWeightedGradients(weightedGradientSum, b, input.shape, rule, options.batchSize, options.batchesAhead ?? 0, (n) => {
-            pointsDone += n;
-            gradientEvaluations += n;
-            options.onProgress?.({ baselineIndex: b, baselineCount: baselines.length, pointsDone, pointsPlanned: planned });
-          });
-          const previous = integral;
-          const keep = rule.keep;
-          integral = tf.tidy(() =>
-            previous && keep > 0 ? (tf.add(tf.mul(previous, keep), added) as tf.Tensor3D) : tf.clone(added),
-          );
-          added.dispose();
-          previous?.dispose();
-          attributions?.dispose();
-          const current = integral;
-          attributions = tf.tidy(() => tf.mul(delta, current) as tf.Tensor3D);
-          const sum = await readSum(attributions);
-          const completeness = computeCompleteness(fx, fBaseline, sum);
-          const isConverged = !options.adaptive || completeness.relativeError <= options.adaptive.tolerance || completeness.isDeltaNegligible;
-          const next = options.adaptive && !isConverged ? computeRefinement(options.method, steps) : undefined;
-          if (!next || next.steps > options.adaptive!.maxSteps) {
-            perBaseline.push({ completeness, steps, isConverged });
-            break;
-          }
-          steps = next.steps;
-          rule = next;
-        }
-        const previousTotal = total;
-        const done = attributions as tf.Tensor3D;
-        total = tf.tidy(() => tf.add(previousTotal, done) as tf.Tensor3D);
-        previousTotal.dispose();
-      } finally {
-        delta.dispose();
-        integral?.dispose();
-        attributions?.dispose();
-      }
+      const { attributions, result } = await integrateBaseline(ctx, b);
+      perBaseline.push(result);
+      const previousTotal = total;
+      total = tf.tidy(() => tf.add(previousTotal, attributions) as tf.Tensor3D);
+      previousTotal.dispose();
+      attributions.dispose();
     }
     const mean = tf.tidy(() => tf.div(total, baselines.length) as tf.Tensor3D);
     const sum = await readSum(mean);
@@ -218,14 +169,79 @@ export async function computeIntegratedGradients(
     return {
       attributions: mean,
       perBaseline,
-      completeness: computeCompleteness(fx, fBaselineMean, sum),
+      completeness: computeCompleteness(ctx.fx, fBaselineMean, sum),
       steps: Math.max(...perBaseline.map((r) => r.steps)),
       isConverged: perBaseline.every((r) => r.isConverged),
-      gradientEvaluations,
-      modelCalls,
+      gradientEvaluations: counts.gradientEvaluations,
+      modelCalls: counts.modelCalls,
     };
   } finally {
     total.dispose();
+  }
+}
+
+/** The batch function: the caller's (igx's pool; each call counted as a model call), else one on `forward`. */
+function resolveWeightedGradientSum(ctx: Omit<IntegrationContext, 'fx' | 'weightedGradientSum'>): WeightedGradientSumFn {
+  const { problem, counts } = ctx;
+  const remote = ctx.options.weightedGradientSum;
+  if (remote !== undefined) {
+    return (batch) => {
+      counts.modelCalls += 1;
+      return remote(batch);
+    };
+  }
+  const gradOfSum = buildGradientOfSum(ctx.countedForward, problem.target);
+  return async ({ baselineIndex, alphas, weights }) =>
+    computeWeightedGradientSum(gradOfSum, { input: problem.input, baseline: problem.baselines[baselineIndex] as tf.Tensor4D }, { alphas, weights });
+}
+
+/**
+ * One baseline's attributions (x − x′) ⊙ ∫ ∂F/∂x dα: the rule at `steps` points, refined (reusing every
+ * point computed) while adaptive and completeness is off by more than the tolerance.
+ */
+async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<{ attributions: tf.Tensor3D; result: BaselineAttribution }> {
+  const { problem, options } = ctx;
+  const baseline = problem.baselines[b] as tf.Tensor4D;
+  const [, h, w, c] = problem.input.shape;
+  const fBaseline = computeScores(ctx.countedForward, baseline, problem.target)[0] ?? NaN;
+  const delta = tf.tidy(() => tf.reshape(tf.sub(problem.input, baseline), [h, w, c]) as tf.Tensor3D);
+  let integral: tf.Tensor3D | undefined;
+  let attributions: tf.Tensor3D | undefined;
+  try {
+    let steps = options.steps;
+    let rule: Quadrature & { keep: number } = { ...computeQuadrature(options.method, steps), keep: 0 };
+    let pointsDone = 0;
+    for (;;) {
+      const planned = pointsDone + rule.alphas.length;
+      const onBatch = (n: number): void => {
+        pointsDone += n;
+        ctx.counts.gradientEvaluations += n;
+        options.onProgress?.({ baselineIndex: b, baselineCount: problem.baselines.length, pointsDone, pointsPlanned: planned });
+      };
+      const added = await sumWeightedGradients(ctx, { baselineIndex: b, rule, onBatch });
+      const previous = integral;
+      const keep = rule.keep;
+      integral = tf.tidy(() => (previous && keep > 0 ? (tf.add(tf.mul(previous, keep), added) as tf.Tensor3D) : tf.clone(added)));
+      added.dispose();
+      previous?.dispose();
+      attributions?.dispose();
+      const current = integral;
+      attributions = tf.tidy(() => tf.mul(delta, current) as tf.Tensor3D);
+      const completeness = computeCompleteness(ctx.fx, fBaseline, await readSum(attributions));
+      const isConverged = !options.adaptive || completeness.relativeError <= options.adaptive.tolerance || completeness.isDeltaNegligible;
+      const next = options.adaptive && !isConverged ? computeRefinement(options.method, steps) : undefined;
+      if (!next || next.steps > options.adaptive!.maxSteps) {
+        const done = attributions;
+        attributions = undefined;
+        return { attributions: done, result: { completeness, steps, isConverged } };
+      }
+      steps = next.steps;
+      rule = next;
+    }
+  } finally {
+    delta.dispose();
+    integral?.dispose();
+    attributions?.dispose();
   }
 }
 
@@ -241,11 +257,11 @@ export function buildGradientOfSum(forward: ForwardFn, target: Target): (x: tf.T
  */
 export function computeWeightedGradientSum(
   gradOfSum: (x: tf.Tensor4D) => tf.Tensor4D,
-  input: tf.Tensor4D,
-  baseline: tf.Tensor4D,
-  alphas: number[],
-  weights: number[],
+  line: { input: tf.Tensor4D; baseline: tf.Tensor4D },
+  batch: { alphas: number[]; weights: number[] },
 ): tf.Tensor3D {
+  const { input, baseline } = line;
+  const { alphas, weights } = batch;
   return tf.tidy(() => {
     const a = tf.tensor4d(alphas, [alphas.length, 1, 1, 1]);
     // points: [k, h, w, c] on the straight line from baseline to input
@@ -255,72 +271,58 @@ export function computeWeightedGradientSum(
   });
 }
 
-type Settled = { tensor: tf.Tensor3D } | { error: unknown };
-
 /**
  * Σ over a rule's points, in batches of batchSize: [h, w, c]. Batch sums are added in batch order
  * (acc + s₀ + s₁ + …), the same float operations however many are computed ahead or where.
  */
 async function sumWeightedGradients(
-  weightedGradientSum: WeightedGradientSumFn,
-  baselineIndex: number,
-  shape: number[],
-  rule: Quadrature,
-  batchSize: number,
-  batchesAhead: number,
-  onBatch: (points: number) => void,
+  ctx: IntegrationContext,
+  run: { baselineIndex: number; rule: Quadrature; onBatch: (points: number) => void },
 ): Promise<tf.Tensor3D> {
-  const [, h, w, c] = shape as [number, number, number, number];
+  const [, h, w, c] = ctx.problem.input.shape;
+  const { rule, baselineIndex } = run;
+  const { batchSize } = ctx.options;
   const batches: PointBatch[] = [];
   for (let start = 0; start < rule.alphas.length; start += batchSize) {
-    batches.push({
-      baselineIndex,
-      alphas: rule.alphas.slice(start, start + batchSize),
-      weights: rule.weights.slice(start, start + batchSize),
-    });
+    batches.push({ baselineIndex, alphas: rule.alphas.slice(start, start + batchSize), weights: rule.weights.slice(start, start + batchSize) });
   }
-  // Settled at once, so a batch that fails while an earlier one is awaited is no unhandled rejection.
-  const pending: Promise<Settled>[] = [];
-  const requestUpTo = (last: number): void => {
-    while (pending.length < batches.length && pending.length <= last) {
-      const batch = batches[pending.length] as PointBatch;
-      pending.push(
-        Promise.resolve()
-          .then(() => weightedGradientSum(batch))
-          .then(
-            (tensor) => ({ tensor }),
-            (error: unknown) => ({ error }),
-          ),
-      );
-    }
-  };
   let acc: tf.Tensor3D = tf.zeros([h, w, c]);
-  let consumed = 0;
   try {
-    for (; consumed < batches.length; consumed += 1) {
-      requestUpTo(consumed + batchesAhead);
-      const settled = await (pending[consumed] as Promise<Settled>);
-      if ('error' in settled) throw settled.error;
-      const previous = acc;
-      try {
-        acc = tf.tidy(() => tf.add(previous, settled.tensor));
-      } finally {
-        settled.tensor.dispose();
-      }
-      previous.dispose();
-      onBatch((batches[consumed] as PointBatch).alphas.length);
-      // Let timers (progress bars, signals) run between batches.
-      await yieldToEventLoop();
-    }
+    await consumeInOrder({
+      count: batches.length,
+      ahead: ctx.options.batchesAhead ?? 0,
+      request: (i) => ctx.weightedGradientSum(batches[i] as PointBatch),
+      consume: (sum, i) => {
+        const previous = acc;
+        try {
+          acc = tf.tidy(() => tf.add(previous, sum));
+        } finally {
+          sum.dispose();
+        }
+        previous.dispose();
+        run.onBatch((batches[i] as PointBatch).alphas.length);
+      },
+      dispose: (sum) => sum.dispose(),
+    });
     return acc;
   } catch (err) {
     acc.dispose();
-    // Batches already requested may still resolve: free what they return, without waiting for them.
-    for (const later of pending.slice(consumed + 1)) {
-      void later.then((settled) => {
-        if ('tensor' in settled) settled.tensor.dispose();
-      });
-    }
     throw err;
   }
+}
+
+/**
+ * F and ∂F/∂x at each of a batch of points, in this thread: the one definition pool workers use too.
+ * The gradient of the scores with dy = 1 per row is each row's own gradient (rows do not interact).
+ */
+export function buildPointGradients(forward: ForwardFn, target: Target): (points: tf.Tensor4D) => PointGradients {
+  const valueAndGrad = tf.valueAndGrad((xs: tf.Tensor) => computeTargetScores(forward(xs as tf.Tensor4D), target));
+  return (points) => {
+    const { value, grad } = tf.tidy(() => valueAndGrad(points, tf.ones([points.shape[0]])));
+    try {
+      return { values: Array.from(value.dataSync()), grads: grad as tf.Tensor4D };
+    } finally {
+      value.dispose();
+    }
+  };
 }

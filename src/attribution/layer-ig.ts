@@ -27,6 +27,13 @@ export interface LayerSplit {
   readsFrom: string;
 }
 
+/** What layer IG explains: F at `input` against `baselines`, [1, …model input] each, preprocessed. */
+export interface LayerProblem {
+  input: tf.Tensor;
+  baselines: tf.Tensor[];
+  target: Target;
+}
+
 export interface LayerIntegratedGradientsOptions {
   method: Method;
   steps: number;
@@ -65,18 +72,17 @@ function toHwc(shape: number[]): [number, number, number] {
  */
 export async function computeLayerIntegratedGradients(
   split: LayerSplit,
-  input: tf.Tensor,
-  baselines: tf.Tensor[],
-  target: Target,
+  problem: LayerProblem,
   options: LayerIntegratedGradientsOptions,
 ): Promise<LayerIntegratedGradientsResult> {
+  const { input, baselines, target } = problem;
   const [h, w, c] = toHwc(split.activationShape);
   const toPoints = (t: tf.Tensor): tf.Tensor4D => tf.tidy(() => tf.reshape(split.head(t), [t.shape[0] as number, h, w, c]) as tf.Tensor4D);
   const z = toPoints(input);
   const zs = baselines.map(toPoints);
   try {
     const forward = (points: tf.Tensor4D): tf.Tensor2D => split.tail(tf.reshape(points, [points.shape[0], ...split.activationShape]));
-    const ig = await computeIntegratedGradients(forward, z, zs, target, options);
+    const ig = await computeIntegratedGradients({ forward, input: z, baselines: zs, target }, options);
     let attributions: Float32Array;
     try {
       attributions = (await ig.attributions.data()) as Float32Array;

@@ -8,7 +8,7 @@ import {
   type IntegratedGradientsResult,
   type WeightedGradientSumFn,
 } from './integrated-gradients.js';
-import type { ForwardFn, SmoothKind, Target } from './types.js';
+import type { AttributionProblem, SmoothKind } from './types.js';
 
 export interface SmoothGradOptions {
   /** Noisy copies of the input (N ≥ 1). */
@@ -83,13 +83,8 @@ function combineSamples(sum: Float64Array, sumSq: Float64Array, samples: number,
  * the input with Gaussian noise added (the baselines stay as they are), combined by `kind`. Noise for
  * sample i is `sampleNoise(createRng(seed), h·w·c, sigma)` drawn i-th in one stream.
  */
-export async function computeSmoothGradIG(
-  forward: ForwardFn,
-  input: tf.Tensor4D,
-  baselines: tf.Tensor4D[],
-  target: Target,
-  options: SmoothGradOptions,
-): Promise<SmoothGradResult> {
+export async function computeSmoothGradIG(problem: AttributionProblem, options: SmoothGradOptions): Promise<SmoothGradResult> {
+  const { forward, input, target } = problem;
   const { samples, sigma, kind } = options;
   if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`samples must be a whole number ≥ 1, got ${samples}`);
   if (!(Number.isFinite(sigma) && sigma >= 0)) throw new RangeError(`sigma must be a finite number ≥ 0, got ${sigma}`);
@@ -115,7 +110,7 @@ export async function computeSmoothGradIG(
     const job = options.pool?.openInput(noisyData);
     try {
       const pooled = job ? { weightedGradientSum: job.weightedGradientSum, batchesAhead: options.pool?.batchesAhead } : {};
-      const result = await computeIntegratedGradients(forward, noisy, baselines, target, { ...options.ig, ...pooled });
+      const result = await computeIntegratedGradients({ ...problem, input: noisy }, { ...options.ig, ...pooled });
       try {
         return { attributions: (await result.attributions.data()) as Float32Array, result };
       } finally {

@@ -35,3 +35,26 @@ export const METHODS: readonly Method[] = [
   'riemann-middle',
   'riemann-trapezoid',
 ];
+
+/** What is explained: F = target(forward(·)) at `input`, against `baselines` ([1, h, w, c] each, preprocessed like the input). */
+export interface AttributionProblem {
+  forward: ForwardFn;
+  input: tf.Tensor4D;
+  baselines: tf.Tensor4D[];
+  target: Target;
+}
+
+/** F and ∂F/∂x at each of a batch of points. */
+export interface PointGradients {
+  /** F at each point: [k]. */
+  values: number[];
+  /** ∂F/∂x at each point: [k, h, w, c]; the caller disposes it. */
+  grads: tf.Tensor4D;
+}
+
+/**
+ * F and ∂F/∂x at given points ([k, h, w, c], not disposed), for the paths that are not straight lines
+ * (Blur IG, Guided IG). igx's worker pool may compute them elsewhere; wherever they run, a batch gives
+ * the same bits as buildPointGradients on the same backend.
+ */
+export type PointGradientsFn = (points: tf.Tensor4D) => Promise<PointGradients>;

@@ -71,8 +71,8 @@ function isFloat(...ts: Tensor[]): boolean {
 }
 
 /** dy where lo <= x <= hi (see IGX_MASKED_GRAD). */
-function masked(dy: Tensor, x: Tensor, lo: number, hi: number, propagateNaN: boolean): Tensor {
-  return run(IGX_MASKED_GRAD, { dy, x }, { lo, hi, propagateNaN });
+function masked(dy: Tensor, x: Tensor, attrs: { lo: number; hi: number; propagateNaN: boolean }): Tensor {
+  return run(IGX_MASKED_GRAD, { dy, x }, attrs);
 }
 
 /** Relu/Relu6 gradients (tfjs: mul(dy, step(x)) and friends, 2-5 kernels) as one masked pass. */
@@ -80,7 +80,7 @@ function activation(kernelName: string, lo: number, hi: number): void {
   overrideOnIgxWasm(kernelName, (_original, dy, saved) => {
     const x = saved[0] as Tensor;
     if (!isFloat(x, dy as Tensor)) return null;
-    return { x: () => masked(dy as Tensor, x, lo, hi, true) };
+    return { x: () => masked(dy as Tensor, x, { lo, hi, propagateNaN: true }) };
   });
 }
 
@@ -100,11 +100,11 @@ function minMax(kernelName: 'Minimum' | 'Maximum'): void {
     const min = kernelName === 'Minimum';
     if (full(a) && scalar(b)) {
       const s = b.dataSync()[0] as number;
-      return { a: () => (min ? masked(g, a, -Infinity, s, false) : masked(g, a, s, Infinity, false)), b: tfjs('b') };
+      return { a: () => masked(g, a, min ? { lo: -Infinity, hi: s, propagateNaN: false } : { lo: s, hi: Infinity, propagateNaN: false }), b: tfjs('b') };
     }
     if (scalar(a) && full(b)) {
       const s = a.dataSync()[0] as number;
-      return { a: tfjs('a'), b: () => (min ? masked(g, b, -Infinity, nextDown(s), false) : masked(g, b, nextUp(s), Infinity, false)) };
+      return { a: tfjs('a'), b: () => masked(g, b, min ? { lo: -Infinity, hi: nextDown(s), propagateNaN: false } : { lo: nextUp(s), hi: Infinity, propagateNaN: false }) };
     }
     return null;
   });

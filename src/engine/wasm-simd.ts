@@ -10,6 +10,10 @@
  */
 import type { BackendWasm } from './wasm-heap.js';
 
+/**
+ * Positional parameters here, unlike elsewhere in igx: they are the wasm exports' own signatures
+ * (pointers and byte counts), called once per kernel on the hot path.
+ */
 export interface SimdLoops {
   /**
    * out = dy * (lo <= x <= hi ? 1 : 0) over `bytes` bytes (a multiple of 16); returns whether any x

@@ -3,7 +3,7 @@
  * image's gradient batches may run elsewhere (igx's worker pool implements it).
  */
 import type { WeightedGradientSumFn } from '../attribution/integrated-gradients.js';
-import type { Target } from '../attribution/types.js';
+import type { PointGradientsFn, Target } from '../attribution/types.js';
 import type { Report } from '../report/schema.js';
 
 /** Runs an image's gradient batches elsewhere: igx's worker pool implements it. */
@@ -14,6 +14,20 @@ export interface GradientRunner {
   parallelism: number;
   /** Makes an image's input and baselines (preprocessed, [1, h, w, c] each) available to the batches. */
   openImage(image: GradientImage): GradientJob;
+  /** For paths that are not straight lines (Blur IG, Guided IG): F and ∇F at points the caller gives. */
+  openPoints(spec: PointSpec): PointJob;
+}
+
+/** What a point job needs: the shape of one point ([1, h, w, c]) and the target F reads. */
+export interface PointSpec {
+  shape: [number, number, number, number];
+  target: Target;
+}
+
+export interface PointJob {
+  pointGradients: PointGradientsFn;
+  /** Frees the job on the workers and drops its batches not yet started. */
+  close(): void;
 }
 
 export interface GradientImage {

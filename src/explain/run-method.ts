@@ -4,7 +4,7 @@ import { computeAttributions, type MethodResult } from '../attribution/compute-a
 import { computeLayerIntegratedGradients, type LayerSplit } from '../attribution/layer-ig.js';
 import type { Target } from '../attribution/types.js';
 import type { ExplainConfig } from '../config/explain-config.js';
-import type { ExplainProgress, GradientJob } from './ports.js';
+import type { ExplainProgress, GradientJob, PointJob } from './ports.js';
 import type { ExplainSession } from './session.js';
 import { resolveStepPlan } from './step-plan.js';
 
@@ -16,8 +16,9 @@ interface StepOptions {
 }
 
 /** Layer IG in the shape of computeAttributions' result, plus the layer's own maps. */
-async function computeLayerAttributions(split: LayerSplit, input: tf.Tensor4D, baselines: tf.Tensor4D[], target: Target, options: StepOptions): Promise<MethodResult> {
-  const r = await computeLayerIntegratedGradients(split, input, baselines, target, options);
+async function computeLayerAttributions(split: LayerSplit, problem: { input: tf.Tensor4D; baselines: tf.Tensor4D[]; target: Target }, options: StepOptions): Promise<MethodResult> {
+  const { baselines } = problem;
+  const r = await computeLayerIntegratedGradients(split, problem, options);
   return {
     attributions: tf.tensor3d(r.attributions, r.shape),
     completeness: r.completeness,
@@ -47,20 +48,30 @@ export async function runMethod(session: ExplainSession, options: RunMethodOptio
   const { config } = session;
   const { input, baselines, target } = options;
   const steps = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
-  if (session.layerSplit) return computeLayerAttributions(session.layerSplit, input, baselines, target, steps);
+  if (session.layerSplit) return computeLayerAttributions(session.layerSplit, { input, baselines, target }, steps);
+  const runner = session.gradientRunner;
   const usesImageJob = config.path === 'straight' && config.smooth === undefined;
-  const job = usesImageJob ? session.gradientRunner?.openImage({ shape: input.shape, input: options.inputData, baselines: options.baselineData, target }) : undefined;
+  const job = usesImageJob ? runner?.openImage({ shape: input.shape, input: options.inputData, baselines: options.baselineData, target }) : undefined;
+  // Blur IG and Guided IG ask for gradients at points of their own making.
+  const pointJob = config.path !== 'straight' ? runner?.openPoints({ shape: input.shape, target }) : undefined;
   try {
-    return await runOnPath(session, options, { steps, job });
+    return await runOnPath(session, options, { steps, job, pointJob });
   } finally {
     job?.close();
+    pointJob?.close();
   }
 }
 
-function runOnPath(session: ExplainSession, options: RunMethodOptions, run: { steps: Omit<StepOptions, 'adaptive'> & { adaptive: StepOptions['adaptive'] }; job: GradientJob | undefined }): Promise<MethodResult> {
+interface PathRun {
+  steps: Omit<StepOptions, 'adaptive'> & { adaptive: StepOptions['adaptive'] };
+  job: GradientJob | undefined;
+  pointJob: PointJob | undefined;
+}
+
+function runOnPath(session: ExplainSession, options: RunMethodOptions, run: PathRun): Promise<MethodResult> {
   const { config } = session;
   const { input, baselines, target, onProgress } = options;
-  const { steps, job } = run;
+  const { steps, job, pointJob } = run;
   const ig = {
     ...steps,
     onProgress: onProgress ? (e: ExplainProgress) => onProgress(e) : undefined,
@@ -75,5 +86,7 @@ function runOnPath(session: ExplainSession, options: RunMethodOptions, run: { st
     parallelSamples: runner.parallelism,
     batchesAhead: runner.batchesAhead,
   };
-  return computeAttributions({ forward: session.forward.forward, input, baselines, target }, { ig, path, smooth: config.smooth, seed: config.seed, ...(samplePool ? { samplePool } : {}) });
+  const pointPool = runner && pointJob && { pointGradients: pointJob.pointGradients, parallelism: runner.parallelism, batchesAhead: runner.batchesAhead };
+  const pools = { ...(samplePool ? { samplePool } : {}), ...(pointPool ? { pointPool } : {}) };
+  return computeAttributions({ forward: session.forward.forward, input, baselines, target }, { ig, path, smooth: config.smooth, seed: config.seed, ...pools });
 }

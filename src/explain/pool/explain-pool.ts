@@ -25,6 +25,8 @@ import {
   type GradientImage,
   type GradientJob,
   type GradientRunner,
+  type PointJob,
+  type PointSpec,
 } from '../index.js';
 import type { LoadedModel } from '../../model/types.js';
 import { computeWorkerCount } from './memory-budget.js';
@@ -106,28 +108,40 @@ export async function openExplainPool(config: ExplainConfig, options: ExplainPoo
     throw err;
   }
   // Enough batches ahead that no worker waits for the batch being added.
-  session.gradientRunner = { batchesAhead: 2 * workers - 1, parallelism: workers, openImage: (image) => threads.openImage(image) } satisfies GradientRunner;
+  const gradientRunner: GradientRunner = {
+    batchesAhead: 2 * workers - 1,
+    parallelism: workers,
+    openImage: (image) => threads.openImage(image),
+    openPoints: (spec) => threads.openPoints(spec),
+  };
+  // The session as the pool's images see it: the same, with their batches going to the threads.
+  const pooled: ExplainSession = { ...session, gradientRunner };
   let closing: Promise<void> | undefined;
   return {
     ...base,
-    explainImage: (imagePath, opts) => explainImage(session, imagePath, opts),
+    session: pooled,
+    explainImage: (imagePath, opts) => explainImage(pooled, imagePath, opts),
     close: () => {
-      closing ??= threads.close().finally(() => {
-        session.gradientRunner = undefined;
-        closeExplainSession(session);
-      });
+      closing ??= threads.close().finally(() => closeExplainSession(session));
       return closing;
     },
   };
 }
 
+/** What a task asks of a worker: a batch's weighted gradient sum, or F and ∇F at given points. */
+type TaskRequest = { type: 'sum'; batch: PointBatch } | { type: 'points'; shape: [number, number, number, number]; points: Float32Array };
+type TaskReply = Extract<FromWorker, { type: 'sum' | 'points' }>;
+
 interface Task {
   taskId: number;
   imageId: number;
-  batch: PointBatch;
-  resolve(data: Float32Array): void;
+  request: TaskRequest;
+  resolve(reply: TaskReply): void;
   reject(err: Error): void;
 }
+
+/** A job the workers hold: an image's input and baselines, or a points job's target. */
+type JobSpec = { type: 'image'; image: GradientImage } | { type: 'points-job'; spec: PointSpec };
 
 interface Thread {
   worker: Worker;
@@ -151,6 +165,14 @@ function createWorker(init: WorkerInit): Worker {
   return new Worker(new URL('./gradient-worker.js', url), { workerData: init });
 }
 
+/** The message that asks a worker for a task. */
+function toMessage(task: Task): ToWorker {
+  const { taskId, imageId, request } = task;
+  if (request.type === 'points') return { type: 'points', taskId, imageId, shape: request.shape, points: request.points };
+  const { baselineIndex, alphas, weights } = request.batch;
+  return { type: 'sum', taskId, imageId, baselineIndex, alphas, weights };
+}
+
 function reviveError(e: SerializedError): Error {
   const err = e.code !== undefined ? new IgxError(e.code as ErrorCode, e.message) : new Error(e.message);
   if (e.code === undefined) err.name = e.name;
@@ -162,7 +184,7 @@ function reviveError(e: SerializedError): Error {
 class WorkerThreads {
   private readonly threads: Thread[] = [];
   private readonly queue: Task[] = [];
-  private readonly images = new Map<number, GradientImage>();
+  private readonly images = new Map<number, JobSpec>();
   private nextTaskId = 0;
   private nextImageId = 0;
   private isClosed = false;
@@ -220,20 +242,37 @@ class WorkerThreads {
 
   openImage(image: GradientImage): GradientJob {
     const imageId = this.nextImageId++;
-    this.images.set(imageId, image);
+    this.images.set(imageId, { type: 'image', image });
     const [, h, w, c] = image.shape;
     return {
-      weightedGradientSum: async (batch) => tf.tensor3d(await this.run(imageId, batch), [h, w, c]),
+      weightedGradientSum: async (batch) => {
+        const reply = await this.run(imageId, { type: 'sum', batch });
+        return tf.tensor3d((reply as Extract<TaskReply, { type: 'sum' }>).data, [h, w, c]);
+      },
       close: () => this.release(imageId),
     };
   }
 
-  private run(imageId: number, batch: PointBatch): Promise<Float32Array> {
+  openPoints(spec: PointSpec): PointJob {
+    const imageId = this.nextImageId++;
+    this.images.set(imageId, { type: 'points-job', spec });
+    return {
+      pointGradients: async (points) => {
+        const shape = points.shape as [number, number, number, number];
+        const data = (await points.data()) as Float32Array;
+        const reply = (await this.run(imageId, { type: 'points', shape, points: data })) as Extract<TaskReply, { type: 'points' }>;
+        return { values: reply.values, grads: tf.tensor4d(reply.grads, shape) };
+      },
+      close: () => this.release(imageId),
+    };
+  }
+
+  private run(imageId: number, request: TaskRequest): Promise<TaskReply> {
     return new Promise((resolve, reject) => {
       if (this.isClosed) return reject(new Error('the explain pool is closed'));
       if (!this.images.has(imageId)) return reject(new Error('the image was released'));
       if (this.threads.length === 0) return reject(new Error('every igx gradient worker has died'));
-      this.queue.push({ taskId: this.nextTaskId++, imageId, batch, resolve, reject });
+      this.queue.push({ taskId: this.nextTaskId++, imageId, request, resolve, reject });
       this.dispatch();
     });
   }
@@ -243,21 +282,21 @@ class WorkerThreads {
       if (this.queue.length === 0) return;
       if (thread.task !== undefined || !thread.isReady || thread.isDead) continue;
       const task = this.queue.shift() as Task;
-      const image = this.images.get(task.imageId);
-      if (image === undefined) {
+      const job = this.images.get(task.imageId);
+      if (job === undefined) {
         task.reject(new Error('the image was released'));
         continue;
       }
       if (!thread.images.has(task.imageId)) {
         // Copied, not transferred: other workers may need the same image.
-        this.post(thread, { type: 'image', imageId: task.imageId, ...image });
+        const { imageId } = task;
+        this.post(thread, job.type === 'image' ? { type: 'image', imageId, ...job.image } : { type: 'points-job', imageId, target: job.spec.target });
         thread.images.add(task.imageId);
       }
       thread.task = task;
       // Referenced while busy, so that a pending batch keeps the process alive, and not when idle.
       thread.worker.ref();
-      const { baselineIndex, alphas, weights } = task.batch;
-      this.post(thread, { type: 'sum', taskId: task.taskId, imageId: task.imageId, baselineIndex, alphas, weights });
+      this.post(thread, toMessage(task));
     }
   }
 
@@ -265,13 +304,13 @@ class WorkerThreads {
     thread.worker.postMessage(message);
   }
 
-  private finish(thread: Thread, message: Extract<FromWorker, { type: 'sum' | 'error' }>): void {
+  private finish(thread: Thread, message: Extract<FromWorker, { type: 'sum' | 'points' | 'error' }>): void {
     const task = thread.task;
     if (task === undefined || task.taskId !== message.taskId) return;
     thread.task = undefined;
     thread.worker.unref();
-    if (message.type === 'sum') {
-      task.resolve(message.data);
+    if (message.type !== 'error') {
+      task.resolve(message);
     } else {
       task.reject(reviveError(message.error));
       // Not an igx error (a wasm abort, out of memory): the worker's backend may be broken; replace it.

@@ -1,19 +1,20 @@
 /**
- * A pool worker: its own tfjs, backend (its own wasm instance and heap) and model copy. It computes the
- * weighted gradient sum of one batch of interpolation points at a time with the same function the
- * main thread would use (computeWeightedGradientSum), so a batch's bits do not depend on where it ran.
+ * A pool worker: its own tfjs, backend (its own wasm instance and heap) and model copy. It computes one
+ * batch at a time with the same functions the main thread would use (computeWeightedGradientSum for
+ * straight-line points, buildPointGradients for given points), so a batch's bits do not depend on
+ * where it ran.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGradientOfSum, computeWeightedGradientSum } from '../../attribution/integrated-gradients.js';
+import { buildGradientOfSum, buildPointGradients, computeWeightedGradientSum } from '../../attribution/integrated-gradients.js';
+import type { PointGradients } from '../../attribution/types.js';
 import { loadExplainModel, type ExplainModel } from '../index.js';
 import { serializeError, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
-interface ImageState {
-  input: tf.Tensor4D;
-  baselines: tf.Tensor4D[];
-  gradOfSum: (x: tf.Tensor4D) => tf.Tensor4D;
-}
+/** An image job holds its input and baselines; a points job only its target. */
+type JobState =
+  | { kind: 'image'; input: tf.Tensor4D; baselines: tf.Tensor4D[]; gradOfSum: (x: tf.Tensor4D) => tf.Tensor4D }
+  | { kind: 'points'; pointGradients: (points: tf.Tensor4D) => PointGradients };
 
 const port = parentPort;
 if (port === null) throw new Error('gradient-worker.ts runs as a worker thread only');
@@ -28,45 +29,69 @@ try {
   process.exit(1);
 }
 
-const images = new Map<number, ImageState>();
+const jobs = new Map<number, JobState>();
 
 function release(imageId: number): void {
-  const state = images.get(imageId);
+  const state = jobs.get(imageId);
   if (state === undefined) return;
-  images.delete(imageId);
-  tf.dispose([state.input, ...state.baselines]);
+  jobs.delete(imageId);
+  if (state.kind === 'image') tf.dispose([state.input, ...state.baselines]);
+}
+
+/** A tensor's values as a buffer of their own (on the cpu backend dataSync hands out the tensor's own), then disposes it. */
+function takeData(t: tf.Tensor): Float32Array {
+  try {
+    return (t.dataSync() as Float32Array).slice();
+  } finally {
+    t.dispose();
+  }
+}
+
+function computeSum(message: Extract<ToWorker, { type: 'sum' }>): void {
+  const state = jobs.get(message.imageId);
+  const baseline = state?.kind === 'image' ? state.baselines[message.baselineIndex] : undefined;
+  if (state?.kind !== 'image' || baseline === undefined) throw new Error(`image ${message.imageId} baseline ${message.baselineIndex} was never sent`);
+  const data = takeData(computeWeightedGradientSum(state.gradOfSum, { input: state.input, baseline }, message));
+  post({ type: 'sum', taskId: message.taskId, data }, [data.buffer as ArrayBuffer]);
+}
+
+function computePoints(message: Extract<ToWorker, { type: 'points' }>): void {
+  const state = jobs.get(message.imageId);
+  if (state?.kind !== 'points') throw new Error(`points job ${message.imageId} was never opened`);
+  const points = tf.tensor4d(message.points, message.shape);
+  try {
+    const { values, grads } = state.pointGradients(points);
+    const data = takeData(grads);
+    post({ type: 'points', taskId: message.taskId, values, grads: data }, [data.buffer as ArrayBuffer]);
+  } finally {
+    points.dispose();
+  }
 }
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
-    case 'image': {
+    case 'image':
       release(message.imageId);
-      images.set(message.imageId, {
+      jobs.set(message.imageId, {
+        kind: 'image',
         input: tf.tensor4d(message.input, message.shape),
         baselines: message.baselines.map((b) => tf.tensor4d(b, message.shape)),
         gradOfSum: buildGradientOfSum(loaded.forward.forward, message.target),
       });
       break;
-    }
-    case 'sum': {
+    case 'points-job':
+      release(message.imageId);
+      jobs.set(message.imageId, { kind: 'points', pointGradients: buildPointGradients(loaded.forward.forward, message.target) });
+      break;
+    case 'sum':
+    case 'points':
       try {
-        const state = images.get(message.imageId);
-        const baseline = state?.baselines[message.baselineIndex];
-        if (state === undefined || baseline === undefined) throw new Error(`image ${message.imageId} baseline ${message.baselineIndex} was never sent`);
-        const sum = computeWeightedGradientSum(state.gradOfSum, state.input, baseline, message.alphas, message.weights);
-        let data: Float32Array;
-        try {
-          // A copy: on the cpu backend dataSync hands out the tensor's own buffer.
-          data = (sum.dataSync() as Float32Array).slice();
-        } finally {
-          sum.dispose();
-        }
-        post({ type: 'sum', taskId: message.taskId, data }, [data.buffer as ArrayBuffer]);
+        if (message.type === 'sum') computeSum(message);
+        else computePoints(message);
       } catch (err) {
         post({ type: 'error', taskId: message.taskId, error: serializeError(err) });
       }
       break;
-    }
     case 'release':
       release(message.imageId);
       break;

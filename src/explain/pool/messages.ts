@@ -17,7 +17,9 @@ export type ToWorker =
       baselines: Float32Array[];
       target: Target;
     }
+  | { type: 'points-job'; imageId: number; target: Target }
   | { type: 'sum'; taskId: number; imageId: number; baselineIndex: number; alphas: number[]; weights: number[] }
+  | { type: 'points'; taskId: number; imageId: number; shape: [number, number, number, number]; points: Float32Array }
   | { type: 'release'; imageId: number };
 
 export interface SerializedError {
@@ -32,6 +34,7 @@ export type FromWorker =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'sum'; taskId: number; data: Float32Array }
+  | { type: 'points'; taskId: number; values: number[]; grads: Float32Array }
   | { type: 'error'; taskId: number; error: SerializedError };
 
 export function serializeError(err: unknown): SerializedError {
