@@ -248,7 +248,7 @@ export function buildRawGrids(attributions: Float32Array, height: number, width:
   return {
     source: 'raw',
     size: GRID_SIZE,
-    signed: Float64Array.from(computeAttributionGrid(attributions, height, width, channels, GRID_SIZE)),
-    magnitude: Float64Array.from(computeAttributionGrid(magnitude, height, width, 1, GRID_SIZE)),
+    signed: Float64Array.from(computeAttributionGrid(attributions, [height, width, channels], GRID_SIZE)),
+    magnitude: Float64Array.from(computeAttributionGrid(magnitude, [height, width, 1], GRID_SIZE)),
   };
 }

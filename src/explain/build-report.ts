@@ -119,7 +119,7 @@ export function buildReport(r: ReportInputs): Report {
     backend: { requested: session.backend.requested, kind: session.backend.kind, name: session.backend.tfBackend },
     attribution: {
       shape: r.raw.shape,
-      grid: { size: GRID_SIZE, values: computeAttributionGrid(r.raw.values, ...r.raw.shape, GRID_SIZE) },
+      grid: { size: GRID_SIZE, values: computeAttributionGrid(r.raw.values, r.raw.shape, GRID_SIZE) },
       stats: computeAttributionStats(r.raw.values),
       polarity: config.polarity,
       clipPercentile: config.clipPercentile,

@@ -1,5 +1,7 @@
 /** Summaries of an attribution map that reports carry: pure functions over HWC float data. */
 
+import type { HwcShape } from './hwc-shape.js';
+
 export interface AttributionStats {
   min: number;
   max: number;
@@ -51,13 +53,8 @@ function computeOverlaps(n: number, size: number): number[][] {
  * (fractional) pixels that fall in each cell, so the grid's total equals the attributions' total and
  * completeness can be checked from the report alone.
  */
-export function computeAttributionGrid(
-  attributions: Float32Array,
-  height: number,
-  width: number,
-  channels: number,
-  size = 32,
-): number[] {
+export function computeAttributionGrid(attributions: Float32Array, shape: HwcShape, size = 32): number[] {
+  const [height, width, channels] = shape;
   const map = computeChannelSum(attributions, height, width, channels);
   const rows = computeOverlaps(height, size);
   const cols = computeOverlaps(width, size);
