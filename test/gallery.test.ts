@@ -21,17 +21,17 @@ test('mask: blur keeps a constant map, the threshold keeps the top share, the re
   for (const v of flat) assert.ok(Math.abs(v - 2) < 1e-5);
   // 10 × 10, one channel: the values 0..99; the top 10 % are the last row.
   const attributions = Float32Array.from({ length: 100 }, (_, i) => i);
-  const mask = computeMask(attributions, 10, 10, 1, { blurSigma: 0, threshold: 0.9, polarity: 'positive' });
+  const mask = computeMask(attributions, [10, 10, 1], { blurSigma: 0, threshold: 0.9, polarity: 'positive' });
   assert.deepEqual(Array.from(mask).map((m, i) => (m ? i : -1)).filter((i) => i >= 0), [90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
   // Negative evidence: polarity negative keeps the most negative.
-  const neg = computeMask(attributions.map((v) => -v), 10, 10, 1, { blurSigma: 0, threshold: 0.95, polarity: 'negative' });
+  const neg = computeMask(attributions.map((v) => -v), [10, 10, 1], { blurSigma: 0, threshold: 0.95, polarity: 'negative' });
   assert.equal(neg[99], 1);
   assert.equal(neg[0], 0);
   // A blob survives the blur, an isolated speck is smoothed below the cut.
   const blob = new Float32Array(400);
   for (let y = 4; y < 10; y += 1) for (let x = 4; x < 10; x += 1) blob[y * 20 + x] = 1;
   blob[15 * 20 + 15] = 3;
-  const kept = computeMask(blob, 20, 20, 1, { blurSigma: 2, threshold: 0.9, polarity: 'positive' });
+  const kept = computeMask(blob, [20, 20, 1], { blurSigma: 2, threshold: 0.9, polarity: 'positive' });
   assert.equal(kept[7 * 20 + 7], 1);
   assert.equal(kept[15 * 20 + 15], 0);
   const rgb = applyMask(new Float32Array(100).fill(200), mask, 1, 0.25);

@@ -448,7 +448,7 @@ describe('heatmap and overlay', () => {
     const w = 10;
     const attr = new Float32Array(h * w * 3);
     attr.set([1, 2, 3], (3 * w + 7) * 3);
-    const png = await renderHeatmapPng(attr, h, w, 3, { polarity: 'positive' });
+    const png = await renderHeatmapPng(attr, [h, w, 3], { polarity: 'positive' });
     const { format, data, info } = await decodeRaw(png);
     assert.equal(format, 'png');
     assert.deepEqual([info.width, info.height, info.channels], [w, h, 3]);
@@ -463,7 +463,7 @@ describe('heatmap and overlay', () => {
     // 1 × 3, one channel: +5, −3, 0.
     const attr = new Float32Array([5, -3, 0]);
     const show = async (polarity: 'positive' | 'negative' | 'absolute' | 'all') =>
-      (await decodeRaw(await renderHeatmapPng(attr, 1, 3, 1, { polarity }))).data;
+      (await decodeRaw(await renderHeatmapPng(attr, [1, 3, 1], { polarity }))).data;
     assert.deepEqual(Array.from(await show('positive')), [...sequentialColor(1), ...sequentialColor(0), ...sequentialColor(0)]);
     assert.deepEqual(Array.from(await show('negative')), [...sequentialColor(0), ...sequentialColor(1), ...sequentialColor(0)]);
     // absolute: scale = 99th percentile of {3, 5} = 4.98; 5 saturates, 3 → 3/4.98.
@@ -475,9 +475,9 @@ describe('heatmap and overlay', () => {
     const n = 20;
     const attr = new Float32Array(n * n).fill(1);
     attr[0] = 1000;
-    const clipped = (await decodeRaw(await renderHeatmapPng(attr, n, n, 1, { polarity: 'positive', clipPercentile: 99 }))).data;
+    const clipped = (await decodeRaw(await renderHeatmapPng(attr, [n, n, 1], { polarity: 'positive', clipPercentile: 99 }))).data;
     for (let i = 0; i < n * n; i += 1) assert.deepEqual(px(clipped, n, 3, Math.floor(i / n), i % n), sequentialColor(1));
-    const unclipped = (await decodeRaw(await renderHeatmapPng(attr, n, n, 1, { polarity: 'positive', clipPercentile: 100 }))).data;
+    const unclipped = (await decodeRaw(await renderHeatmapPng(attr, [n, n, 1], { polarity: 'positive', clipPercentile: 100 }))).data;
     assert.deepEqual(px(unclipped, n, 3, 0, 0), sequentialColor(1));
     assert.deepEqual(px(unclipped, n, 3, 5, 5), sequentialColor(1 / 1000));
   });
@@ -486,7 +486,7 @@ describe('heatmap and overlay', () => {
     const image = await readImage(fixture('images', 'tabby_cat_224.jpg'), { height: 16, width: 16, channels: 3, resize: 'cover' });
     const attr = new Float32Array(16 * 16 * 3);
     attr.set([0.5, 0.5, 0.5], (4 * 16 + 9) * 3);
-    const { data, info } = await decodeRaw(await renderOverlayPng(image.pixels, attr, 16, 16, 3, { polarity: 'positive' }));
+    const { data, info } = await decodeRaw(await renderOverlayPng(image.pixels, attr, [16, 16, 3], { polarity: 'positive' }));
     assert.deepEqual([info.width, info.height, info.channels], [16, 16, 3]);
     const hot = sequentialColor(1);
     for (let r = 0; r < 16; r += 1) {
@@ -498,7 +498,7 @@ describe('heatmap and overlay', () => {
     }
     // Grayscale image: expanded to RGB; zero attribution leaves it as it was.
     const gray = new Float32Array([0, 100, 200, 255]);
-    const g = await decodeRaw(await renderOverlayPng(gray, new Float32Array(4), 2, 2, 1, { polarity: 'all' }));
+    const g = await decodeRaw(await renderOverlayPng(gray, new Float32Array(4), [2, 2, 1], { polarity: 'all' }));
     assert.deepEqual(Array.from(g.data), [0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]);
     assert.deepEqual(Array.from(blendOverlay([10, 20, 30], [0], 'all')), [10, 20, 30]);
   });

@@ -33,7 +33,7 @@ interface Attributed {
 function splitMaps(result: MethodResult, values: Float32Array, shape: [number, number, number]): Omit<Attributed, 'report'> {
   if (!result.layer) return { attributions: values, raw: { values, shape } };
   const [h, w] = result.layer.shape;
-  return { attributions: computeUpsampledMap(result.layer.spatialMap, h, w, ...shape), raw: { values: result.layer.attributions, shape: result.layer.shape } };
+  return { attributions: computeUpsampledMap(result.layer.spatialMap, [h, w], shape), raw: { values: result.layer.attributions, shape: result.layer.shape } };
 }
 
 /**

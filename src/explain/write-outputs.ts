@@ -35,10 +35,10 @@ export async function renderPictures(p: PictureInputs): Promise<Pictures> {
   const renderOptions = { polarity: config.polarity, clipPercentile: config.clipPercentile };
   const maskOptions = { blurSigma: config.mask?.blurPx ?? 4, threshold: config.mask?.threshold ?? 0.9, polarity: config.polarity };
   const pictures: Pictures = {
-    heatmap: await renderHeatmapPng(attributions, height, width, channels, renderOptions),
-    overlay: await renderOverlayPng(pixels, attributions, height, width, channels, renderOptions),
+    heatmap: await renderHeatmapPng(attributions, p.shape, renderOptions),
+    overlay: await renderOverlayPng(pixels, attributions, p.shape, renderOptions),
   };
-  if (config.mask) pictures.mask = await renderMaskPng(pixels, attributions, height, width, channels, maskOptions);
+  if (config.mask) pictures.mask = await renderMaskPng(pixels, attributions, p.shape, maskOptions);
   if (config.panel) {
     pictures.panel = await renderPanelPng({
       pixels,

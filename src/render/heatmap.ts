@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { blendOverlay, colorize, DEFAULT_CLIP_PERCENTILE, normaliseMap, sumChannels, type Polarity } from './colormap.js';
 import { pixelsToRgbBytes } from '../image/read-image.js';
+import type { HwcShape } from '../numeric/hwc-shape.js';
 
 export interface HeatmapOptions {
   polarity: Polarity;
@@ -15,35 +16,24 @@ async function encodeRgbPng(rgb: Uint8Array, height: number, width: number): Pro
 }
 
 /**
- * PNG (RGB, height × width — the model input resolution) of the attributions summed over channels,
- * shown with `polarity` and clipped at `clipPercentile` (see normaliseMap): inferno for one-sided
- * polarities, blue–white–red for `all`.
+ * PNG (RGB, height × width of `shape` — the model input resolution) of the attributions summed over
+ * channels, shown with `polarity` and clipped at `clipPercentile` (see normaliseMap): inferno for
+ * one-sided polarities, blue–white–red for `all`.
  */
-export async function renderHeatmapPng(
-  attributions: Float32Array,
-  height: number,
-  width: number,
-  channels: number,
-  opts: HeatmapOptions,
-): Promise<Buffer> {
+export async function renderHeatmapPng(attributions: Float32Array, shape: HwcShape, opts: HeatmapOptions): Promise<Buffer> {
+  const [height, width, channels] = shape;
   const map = sumChannels(attributions, height, width, channels);
   const { values } = normaliseMap(map, opts.polarity, opts.clipPercentile ?? DEFAULT_CLIP_PERCENTILE);
   return encodeRgbPng(colorize(values, opts.polarity), height, width);
 }
 
 /**
- * PNG of the heatmap blended over the image as the model saw it (`imagePixels`: HWC 0..255 with
- * `channels` channels, gray expanded to RGB). Opacity grows with the normalised magnitude, so
- * pixels with no attribution show the photo unchanged.
+ * PNG of the heatmap blended over the image as the model saw it (`imagePixels`: HWC 0..255 of
+ * `shape`, gray expanded to RGB). Opacity grows with the normalised magnitude, so pixels with no
+ * attribution show the photo unchanged.
  */
-export async function renderOverlayPng(
-  imagePixels: Float32Array,
-  attributions: Float32Array,
-  height: number,
-  width: number,
-  channels: number,
-  opts: HeatmapOptions,
-): Promise<Buffer> {
+export async function renderOverlayPng(imagePixels: Float32Array, attributions: Float32Array, shape: HwcShape, opts: HeatmapOptions): Promise<Buffer> {
+  const [height, width, channels] = shape;
   if (imagePixels.length !== height * width * channels) {
     throw new RangeError(`image has ${imagePixels.length} values, expected ${height}×${width}×${channels}`);
   }

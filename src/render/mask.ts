@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { buildBlurMatrix } from '../numeric/gaussian.js';
 import { applyPolarity, percentile, sumChannels, type Polarity } from './colormap.js';
 import { pixelsToRgbBytes } from '../image/read-image.js';
+import type { HwcShape } from '../numeric/hwc-shape.js';
 
 /**
  * The mask visualizer (TruLens MaskVisualizer): the channel-summed attributions, shown by `polarity`,
@@ -46,8 +47,9 @@ export function blurMap(map: ArrayLike<number>, height: number, width: number, s
   return out;
 }
 
-/** 1 where the blurred, polarity-shown map is ≥ its `threshold` quantile (and > 0), else 0; H×W. */
-export function computeMask(attributions: ArrayLike<number>, height: number, width: number, channels: number, options: MaskOptions): Uint8Array {
+/** 1 where the blurred, polarity-shown map is ≥ its `threshold` quantile (and > 0), else 0; H×W of `shape`. */
+export function computeMask(attributions: ArrayLike<number>, shape: HwcShape, options: MaskOptions): Uint8Array {
+  const [height, width, channels] = shape;
   if (!(options.threshold >= 0 && options.threshold < 1)) throw new RangeError(`threshold must be in [0, 1), got ${options.threshold}`);
   const shown = applyPolarity(sumChannels(attributions, height, width, channels), options.polarity);
   const smooth = blurMap(options.polarity === 'all' ? shown.map(Math.abs) : shown, height, width, options.blurSigma);
@@ -69,14 +71,8 @@ export function applyMask(pixels: ArrayLike<number>, mask: Uint8Array, channels:
 }
 
 /** PNG of {@link applyMask} at the model's input size. */
-export async function renderMaskPng(
-  pixels: ArrayLike<number>,
-  attributions: ArrayLike<number>,
-  height: number,
-  width: number,
-  channels: number,
-  options: MaskOptions,
-): Promise<Buffer> {
-  const rgb = applyMask(pixels, computeMask(attributions, height, width, channels, options), channels);
+export async function renderMaskPng(pixels: ArrayLike<number>, attributions: ArrayLike<number>, shape: HwcShape, options: MaskOptions): Promise<Buffer> {
+  const [height, width, channels] = shape;
+  const rgb = applyMask(pixels, computeMask(attributions, shape, options), channels);
   return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } }).png().toBuffer();
 }

@@ -55,7 +55,7 @@ export async function renderPanelPng(p: PanelInput): Promise<Buffer> {
   const original = pixelsToRgbBytes(p.pixels, c);
   const heat = colorize(values, p.polarity);
   const overlay = blendOverlay(original, values, p.polarity);
-  const masked = applyMask(p.pixels, computeMask(p.attributions, h, w, c, p.mask ?? { ...DEFAULT_MASK_OPTIONS, polarity: p.polarity === 'negative' ? 'negative' : 'positive' }), c);
+  const masked = applyMask(p.pixels, computeMask(p.attributions, [h, w, c], p.mask ?? { ...DEFAULT_MASK_OPTIONS, polarity: p.polarity === 'negative' ? 'negative' : 'positive' }), c);
   const tiles = await Promise.all([original, heat, overlay, masked].map((rgb) => tilePng(rgb, h, w, tile)));
   const [panelWidth, panelHeight] = computePanelSize(tile);
   const top = header + caption;

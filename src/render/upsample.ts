@@ -1,5 +1,9 @@
-/** A [h, w] map scaled up to [height, width, channels] by nearest neighbour, each value split evenly over the channels. */
-export function computeUpsampledMap(map: ArrayLike<number>, h: number, w: number, height: number, width: number, channels: number): Float32Array {
+import type { HwcShape } from '../numeric/hwc-shape.js';
+
+/** A map of `mapSize` [h, w] scaled up to `shape` [height, width, channels] by nearest neighbour, each value split evenly over the channels. */
+export function computeUpsampledMap(map: ArrayLike<number>, mapSize: readonly [height: number, width: number], shape: HwcShape): Float32Array {
+  const [h, w] = mapSize;
+  const [height, width, channels] = shape;
   const out = new Float32Array(height * width * channels);
   for (let y = 0; y < height; y += 1) {
     const sy = Math.min(h - 1, Math.floor((y * h) / height));
