@@ -8,7 +8,7 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { selectBackend } from '../src/engine/backend.js';
-import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels } from '../src/evaluate/perturbation.js';
+import { computeAuc, computeCurve, randomPatchOrder, randomPixelOrder, rankPixels, type CurveProblem } from '../src/evaluate/perturbation.js';
 import { decodeNpy } from '../src/report/npy.js';
 import { computePreprocessed } from '../src/image/preprocess.js';
 import { readImage } from '../src/image/read-image.js';
@@ -28,7 +28,7 @@ test('AUC, ranks and random orders', () => {
   close(computeAuc([0, 0.5, 1], [1, 0.5, 0]), 0.5);
   close(computeAuc([0, 0.25, 0.5, 0.75, 1], [0, 0.25, 0.5, 0.75, 1]), 0.5);
   // pixel sums over 2 channels: [3, -1, 5, 0] → order 2, 0, 3, 1
-  assert.deepEqual(Array.from(rankPixels([1, 2, -1, 0, 2, 3, 0, 0], 2, 2, 2)), [2, 0, 3, 1]);
+  assert.deepEqual(Array.from(rankPixels([1, 2, -1, 0, 2, 3, 0, 0], [2, 2, 2])), [2, 0, 3, 1]);
   const r = randomPixelOrder(100, 9);
   assert.deepEqual(Array.from(r).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
   assert.deepEqual(Array.from(randomPixelOrder(100, 9)), Array.from(r));
@@ -37,7 +37,7 @@ test('AUC, ranks and random orders', () => {
   const map = new Array<number>(15).fill(0);
   map[13] = 5; // row 2, col 3: the patch at rows 2..2, cols 2..3, i.e. pixels 12 and 13
   map[0] = 1;
-  const ranked = Array.from(rankPixels(map, 3, 5, 1, 0, 2));
+  const ranked = Array.from(rankPixels(map, [3, 5, 1], { blurSigmaPx: 0, patchSidePx: 2 }));
   assert.deepEqual(ranked.slice(0, 2), [12, 13]);
   assert.deepEqual(ranked.slice(2, 6), [0, 1, 5, 6]);
   assert.deepEqual([...ranked].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
@@ -46,7 +46,7 @@ test('AUC, ranks and random orders', () => {
   edge[14] = 3;
   edge[0] = 1;
   edge[6] = 4;
-  assert.deepEqual(Array.from(rankPixels(edge, 3, 5, 1, 0, 2)).slice(0, 5), [14, 0, 1, 5, 6]);
+  assert.deepEqual(Array.from(rankPixels(edge, [3, 5, 1], { blurSigmaPx: 0, patchSidePx: 2 })).slice(0, 5), [14, 0, 1, 5, 6]);
   const patches = Array.from(randomPatchOrder(3, 5, 2, 4));
   assert.deepEqual([...patches].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i));
   // Each patch's pixels stay together: the first one listed is a patch's top-left corner.
@@ -63,16 +63,17 @@ test('curves on a linear F = Σ wᵢxᵢ: each point is the input with the first
   const input = Float32Array.from([1, 1, 1, 1]);
   const zero = new Float32Array(4);
   const before = tf.memory().numTensors;
-  const order = rankPixels(w, 2, 2, 1); // the attribution of a linear F from 0: w ⊙ x
+  const order = rankPixels(w, [2, 2, 1]); // the attribution of a linear F from 0: w ⊙ x
   assert.deepEqual(Array.from(order), [0, 2, 3, 1]);
-  const del = computeCurve(forward, input, zero, [2, 2, 1], F0, order, 'deletion', { points: 4, batchSize: 3 });
+  const problem: CurveProblem = { forward, input, shape: [2, 2, 1], target: F0 };
+  const del = computeCurve(problem, { kind: 'deletion', order, reference: zero }, { points: 4, batchSize: 3 });
   assert.deepEqual(del.scores, [10, 6, 3, 1, 0]);
-  const ins = computeCurve(forward, input, zero, [2, 2, 1], F0, order, 'insertion', { points: 4, batchSize: 2 });
+  const ins = computeCurve(problem, { kind: 'insertion', order, reference: zero }, { points: 4, batchSize: 2 });
   assert.deepEqual(ins.scores, [0, 4, 7, 9, 10]);
   // The attribution order is the best possible for a linear F: it beats the inverted order on both.
   const inv = Int32Array.from(order).reverse();
-  assert.ok(del.auc < computeCurve(forward, input, zero, [2, 2, 1], F0, inv, 'deletion', { points: 4, batchSize: 4 }).auc);
-  assert.ok(ins.auc > computeCurve(forward, input, zero, [2, 2, 1], F0, inv, 'insertion', { points: 4, batchSize: 4 }).auc);
+  assert.ok(del.auc < computeCurve(problem, { kind: 'deletion', order: inv, reference: zero }, { points: 4, batchSize: 4 }).auc);
+  assert.ok(ins.auc > computeCurve(problem, { kind: 'insertion', order: inv, reference: zero }, { points: 4, batchSize: 4 }).auc);
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -144,8 +145,9 @@ test('evaluate --path blur / guided ranks pixels by the same map explain compute
       const raw = decodeNpy(readFileSync(files.raw!));
       const image = await readImage(photo, { height: 28, width: 28, channels: 1, resize: session.resize, maxPixels: 1e8 });
       const input = computePreprocessed(image.pixels, 1, session.preprocess);
-      const order = rankPixels(raw.data, 28, 28, 1);
-      const expected = computeCurve(session.forward.forward, input, new Float32Array(input.length), [28, 28, 1], { kind: 'index', index: e.target.index }, order, 'deletion', { points: 6, batchSize: 4 });
+      const order = rankPixels(raw.data, [28, 28, 1]);
+      const problem: CurveProblem = { forward: session.forward.forward, input, shape: [28, 28, 1], target: { kind: 'index', index: e.target.index } };
+      const expected = computeCurve(problem, { kind: 'deletion', order, reference: new Float32Array(input.length) }, { points: 6, batchSize: 4 });
       assert.deepEqual(e.deletion.attribution.scores, expected.scores);
       assert.equal(tf.memory().numTensors, before);
     } finally {

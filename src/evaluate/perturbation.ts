@@ -3,6 +3,7 @@ import { computeTargetScores } from '../attribution/integrated-gradients.js';
 import type { ForwardFn, Target } from '../attribution/types.js';
 import { blurMap } from '../render/mask.js';
 import { createRng } from '../numeric/rng.js';
+import type { HwcShape } from '../numeric/hwc-shape.js';
 
 /**
  * Deletion and insertion curves (Petsiuk, Das, Saenko, "RISE", BMVC 2018): pixels are taken in the
@@ -23,6 +24,24 @@ export interface Curve {
   auc: number;
 }
 
+/** What the curves read: F = target(forward(·)) on preprocessed HWC images of `shape`, starting at `input`. */
+export interface CurveProblem {
+  forward: ForwardFn;
+  /** The input as the model sees it (preprocessed HWC). */
+  input: Float32Array;
+  shape: HwcShape;
+  target: Target;
+}
+
+/** One curve: the pixels taken in `order`, deleted into or inserted from `reference` as `kind` says. */
+export interface CurveSpec {
+  kind: CurveKind;
+  /** Pixel indices (0..h·w−1), the first taken first. */
+  order: Int32Array;
+  /** Preprocessed HWC values of the input's shape: what deleted pixels become, or where insertion starts. */
+  reference: Float32Array;
+}
+
 export interface CurveOptions {
   /** Curve points after the start (points + 1 model inputs). */
   points: number;
@@ -30,11 +49,17 @@ export interface CurveOptions {
   batchSize: number;
 }
 
-/**
- * Pixel indices (0..h·w−1) by channel-summed attribution, largest first; ties by index. `blurSigma` > 0
- * smooths the summed map first (a Gaussian of that many pixels), so regions rank rather than speckles.
- */
-export function rankPixels(attributions: ArrayLike<number>, height: number, width: number, channels: number, blurSigma = 0, patch = 1): Int32Array {
+export interface RankOptions {
+  /** > 0 smooths the summed map first (a Gaussian of that many pixels), so regions rank rather than speckles. Default 0. */
+  blurSigmaPx?: number;
+  /** > 1 ranks square patches of this side by their mean and lists each patch's pixels together. Default 1. */
+  patchSidePx?: number;
+}
+
+/** Pixel indices (0..h·w−1) by channel-summed attribution, largest first; ties by index. */
+export function rankPixels(attributions: ArrayLike<number>, shape: HwcShape, options: RankOptions = {}): Int32Array {
+  const [height, width, channels] = shape;
+  const { blurSigmaPx: blurSigma = 0, patchSidePx: patch = 1 } = options;
   const n = height * width;
   if (attributions.length !== n * channels) throw new RangeError(`attributions have ${attributions.length} values, expected ${n * channels}`);
   const sums = new Float64Array(n);
@@ -107,20 +132,10 @@ export function computeAuc(fractions: number[], scores: number[]): number {
   return area;
 }
 
-/**
- * The curve of `kind` for one pixel order. input and reference are preprocessed HWC values (what the
- * model sees), [height, width, channels] of them.
- */
-export function computeCurve(
-  forward: ForwardFn,
-  input: Float32Array,
-  reference: Float32Array,
-  shape: [number, number, number],
-  target: Target,
-  order: Int32Array,
-  kind: CurveKind,
-  options: CurveOptions,
-): Curve {
+/** The curve of `curve.kind` for one pixel order. */
+export function computeCurve(problem: CurveProblem, curve: CurveSpec, options: CurveOptions): Curve {
+  const { forward, input, shape, target } = problem;
+  const { kind, order, reference } = curve;
   const [h, w, c] = shape;
   const n = h * w;
   if (input.length !== n * c || reference.length !== n * c) throw new RangeError(`input and reference must hold ${n * c} values`);
@@ -187,23 +202,17 @@ const meanCurve = (curves: Curve[]): Curve => {
  * Deletion and insertion curves of an attribution's pixel order, of the mean over `randomOrders`
  * seeded random orders, and of the inverted order (least important first) as a sanity floor.
  */
-export function evaluateFaithfulness(
-  forward: ForwardFn,
-  input: Float32Array,
-  attributions: ArrayLike<number>,
-  shape: [number, number, number],
-  target: Target,
-  options: FaithfulnessOptions,
-): Faithfulness {
-  const [h, w, c] = shape;
-  const order = rankPixels(attributions, h, w, c, options.rankBlurSigma, options.patch);
+export function evaluateFaithfulness(problem: CurveProblem, attributions: ArrayLike<number>, options: FaithfulnessOptions): Faithfulness {
+  const [h, w] = problem.shape;
+  const rank: RankOptions = { blurSigmaPx: options.rankBlurSigma, patchSidePx: options.patch };
+  const order = rankPixels(attributions, problem.shape, rank);
   // Least important first, patch by patch as well.
-  const inverted = options.patch > 1 ? rankPixels(Array.from(attributions, (v) => -v), h, w, c, options.rankBlurSigma, options.patch) : Int32Array.from(order).reverse();
+  const inverted = options.patch > 1 ? rankPixels(Array.from(attributions, (v) => -v), problem.shape, rank) : Int32Array.from(order).reverse();
   const randoms = Array.from({ length: options.randomOrders }, (_, i) => randomPatchOrder(h, w, options.patch, options.seed + i));
   const both = (kind: CurveKind, reference: Float32Array) => ({
-    attribution: computeCurve(forward, input, reference, shape, target, order, kind, options),
-    random: meanCurve(randoms.map((r) => computeCurve(forward, input, reference, shape, target, r, kind, options))),
-    inverted: computeCurve(forward, input, reference, shape, target, inverted, kind, options),
+    attribution: computeCurve(problem, { kind, order, reference }, options),
+    random: meanCurve(randoms.map((r) => computeCurve(problem, { kind, order: r, reference }, options))),
+    inverted: computeCurve(problem, { kind, order: inverted, reference }, options),
   });
   const deletion = both('deletion', options.deletionReference);
   const insertion = both('insertion', options.insertionReference);

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { IgxError } from '../errors.js';
 import { createRng } from '../numeric/rng.js';
+import type { HwcShape } from '../numeric/hwc-shape.js';
 import type { ForwardFn } from '../attribution/types.js';
 import { toModelError } from '../model/adapter.js';
 import { createMemoryIOHandler, readModelFiles } from '../model/io-handler.js';
@@ -148,7 +149,8 @@ export interface MapSimilarity {
   ssimAbs: number;
 }
 
-export function compareAttributionMaps(a: ArrayLike<number>, b: ArrayLike<number>, height: number, width: number, channels: number): MapSimilarity {
+export function compareAttributionMaps(a: ArrayLike<number>, b: ArrayLike<number>, shape: HwcShape): MapSimilarity {
+  const [height, width, channels] = shape;
   const n = height * width;
   const absA = sumAbsChannels(a, n, channels);
   const absB = sumAbsChannels(b, n, channels);

@@ -141,7 +141,7 @@ async function computeRandomization(session: ExplainSession, attribute: (f: Forw
       score: rig.completeness.fx,
       steps: rig.steps,
       completenessRelativeError: rig.isCompletenessApplicable && Number.isFinite(rel) ? rel : null,
-      ...compareAttributionMaps(attributions, randomAttributions, height, width, channels),
+      ...compareAttributionMaps(attributions, randomAttributions, [height, width, channels]),
     };
   } finally {
     randomized.dispose();
@@ -182,8 +182,8 @@ async function computeCurves(session: ExplainSession, prepared: PreparedImage, a
   const [height, width, channels] = model.inputShape;
   const pixels = prepared.image.pixels;
   const black = computePreprocessed(new Float32Array(pixels.length), channels, preprocess);
-  const start = options.insertionStart === 'blur' ? await blurPixels(pixels, height, width, channels as 1 | 3, options.insertionBlurSigma) : (prepared.baselinePixels[0] as Float32Array);
-  return evaluateFaithfulness(forward.forward, prepared.input, a.attributions, [height, width, channels], a.target, {
+  const start = options.insertionStart === 'blur' ? await blurPixels(pixels, [height, width, channels as 1 | 3], options.insertionBlurSigma) : (prepared.baselinePixels[0] as Float32Array);
+  return evaluateFaithfulness({ forward: forward.forward, input: prepared.input, shape: [height, width, channels], target: a.target }, a.attributions, {
     points: options.points,
     batchSize: session.batchSize,
     randomOrders: options.randomOrders,

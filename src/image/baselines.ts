@@ -112,7 +112,7 @@ export async function buildBaselinePixels(
     case 'gaussian':
       return gaussianBaseline(image.pixels, spec.sigma, rng);
     case 'blur':
-      return clipInPlace(await blurPixels(image.pixels, image.height, image.width, image.channels, spec.sigma), 0, 255);
+      return clipInPlace(await blurPixels(image.pixels, [image.height, image.width, image.channels], spec.sigma), 0, 255);
     case 'image': {
       try {
         const other = await readImage(spec.path, {

@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { ResizeMode } from './preprocess.js';
 import { IgxError } from '../errors.js';
 import { grayToRgb, rgbToGray, toBytes } from './pixels.js';
+import type { HwcShape } from '../numeric/hwc-shape.js';
 
 export interface ReadImageOptions {
   /** Model input height and width. */
@@ -181,23 +182,18 @@ export async function resizeRgb(
 }
 
 /**
- * Gaussian blur of HWC pixels (1 or 3 channels, 0..255) with sharp; standard deviation `sigma`
- * pixels (sharp accepts 0.3..1000). The mask is cut where it falls below 1% of its peak (sharp's
+ * Gaussian blur of HWC pixels of `shape` (1 or 3 channels, 0..255) with sharp; standard deviation
+ * `sigmaPx` pixels (sharp accepts 0.3..1000). The mask is cut where it falls below 1% of its peak (sharp's
  * default cut, 20%, truncates a Gaussian at ±1.8σ). Pixels are quantised to 8 bits on the way in
  * and out; edges are extended by copying.
  */
-export async function blurPixels(
-  pixels: ArrayLike<number>,
-  height: number,
-  width: number,
-  channels: 1 | 3,
-  sigma: number,
-): Promise<Float32Array> {
+export async function blurPixels(pixels: ArrayLike<number>, shape: HwcShape<1 | 3>, sigmaPx: number): Promise<Float32Array> {
+  const [height, width, channels] = shape;
   if (pixels.length !== height * width * channels) {
     throw new RangeError(`pixel buffer has ${pixels.length} values, expected ${height}×${width}×${channels}`);
   }
   const { data, info } = await sharp(Buffer.from(toBytes(pixels).buffer), { raw: { width, height, channels } })
-    .blur({ sigma, minAmplitude: 0.01, precision: 'float' })
+    .blur({ sigma: sigmaPx, minAmplitude: 0.01, precision: 'float' })
     .toColourspace(channels === 1 ? 'b-w' : 'srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
