@@ -169,6 +169,19 @@ function filterValid(m: Float64Array, h: number, w: number, k: Float64Array): Fl
   return out;
 }
 
+/** Local statistics of one pair of windows, a and b. */
+interface WindowMoments {
+  meanA: number;
+  meanB: number;
+  varianceA: number;
+  varianceB: number;
+  covariance: number;
+}
+
+/** SSIM of one pair of windows from their moments: luminance × contrast-structure, stabilised by C1 and C2. */
+const computeWindowSsim = (m: WindowMoments): number =>
+  ((2 * m.meanA * m.meanB + SSIM_C1) * (2 * m.covariance + SSIM_C2)) / ((m.meanA * m.meanA + m.meanB * m.meanB + SSIM_C1) * (m.varianceA + m.varianceB + SSIM_C2));
+
 /**
  * Mean SSIM (Wang, Bovik, Sheikh, Simoncelli 2004) of two images with intensities in [0, 1]: Gaussian
  * window σ = 1.5 truncated to 11 × 11, statistics over the windows that fit inside the map ('valid'),
@@ -179,8 +192,6 @@ export function computeSsimOfScaled(a: ArrayLike<number>, b: ArrayLike<number>, 
   if (a.length !== height * width) throw new RangeError(`maps have ${a.length} values, expected ${height}×${width}`);
   const fa = Float64Array.from(a);
   const fb = Float64Array.from(b);
-  const ssim = (mua: number, mub: number, va: number, vb: number, cov: number): number =>
-    ((2 * mua * mub + SSIM_C1) * (2 * cov + SSIM_C2)) / ((mua * mua + mub * mub + SSIM_C1) * (va + vb + SSIM_C2));
   if (height < 2 * SSIM_RADIUS + 1 || width < 2 * SSIM_RADIUS + 1) {
     const n = fa.length;
     const mua = fa.reduce((s, v) => s + v, 0) / n;
@@ -193,7 +204,7 @@ export function computeSsimOfScaled(a: ArrayLike<number>, b: ArrayLike<number>, 
       vb += (fb[i]! - mub) ** 2;
       cov += (fa[i]! - mua) * (fb[i]! - mub);
     }
-    return clamp(ssim(mua, mub, va / n, vb / n, cov / n), -1, 1);
+    return clamp(computeWindowSsim({ meanA: mua, meanB: mub, varianceA: va / n, varianceB: vb / n, covariance: cov / n }), -1, 1);
   }
   const k = gaussianKernel(SSIM_RADIUS, SSIM_SIGMA);
   const prod = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v * y[i]!);
@@ -206,7 +217,7 @@ export function computeSsimOfScaled(a: ArrayLike<number>, b: ArrayLike<number>, 
   for (let i = 0; i < mua.length; i += 1) {
     const ma = mua[i]!;
     const mb = mub[i]!;
-    total += ssim(ma, mb, eaa[i]! - ma * ma, ebb[i]! - mb * mb, eab[i]! - ma * mb);
+    total += computeWindowSsim({ meanA: ma, meanB: mb, varianceA: eaa[i]! - ma * ma, varianceB: ebb[i]! - mb * mb, covariance: eab[i]! - ma * mb });
   }
   return clamp(total / mua.length, -1, 1);
 }
