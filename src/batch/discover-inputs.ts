@@ -67,13 +67,20 @@ async function isImageByContent(path: string): Promise<boolean> {
   }
 }
 
-async function* walkFolder(
-  folder: string,
-  root: string,
-  ancestors: Set<string>,
-  matches: ((relToBase: string) => boolean) | undefined,
-  base: string,
-): AsyncGenerator<DiscoveredInput> {
+/** What stays the same while one command-line input is walked, folder by folder. */
+interface FolderWalk {
+  /** The run root: relPath is relative to it. */
+  root: string;
+  /** The folder the input names (a glob's static base): `matches` sees paths relative to it. */
+  base: string;
+  /** The real paths of the folders being walked above this one, to catch symlink loops. */
+  ancestors: Set<string>;
+  /** A glob's test; undefined takes every file. */
+  matches: ((relToBase: string) => boolean) | undefined;
+}
+
+async function* walkFolder(folder: string, walk: FolderWalk): AsyncGenerator<DiscoveredInput> {
+  const { root, base, ancestors, matches } = walk;
   let real: string;
   let entries: Dirent[];
   try {
@@ -123,7 +130,7 @@ async function* walkFolder(
         }
       }
       if (isDir) {
-        yield* walkFolder(path, root, ancestors, matches, base);
+        yield* walkFolder(path, walk);
       } else if (isFile) {
         if (matches && !matches(toPosix(relative(base, path)))) continue;
         const ext = entry.name.slice(entry.name.lastIndexOf('.')).toLowerCase();
@@ -152,7 +159,7 @@ export async function* discoverInputs(args: string[], root: string): AsyncGenera
         const scan = picomatch.scan(arg);
         const base = resolve(scan.base || '.');
         const isMatch = picomatch(scan.glob, { dot: false });
-        yield* walkFolder(base, root, new Set(), (rel) => isMatch(rel), base);
+        yield* walkFolder(base, { root, base, ancestors: new Set(), matches: (rel) => isMatch(rel) });
         continue;
       }
       const relPath = toPosix(relative(root, resolve(arg)));
@@ -162,7 +169,7 @@ export async function* discoverInputs(args: string[], root: string): AsyncGenera
           { kind: 'image', path: arg, relPath };
       continue;
     }
-    if (info.isDirectory()) yield* walkFolder(resolve(arg), root, new Set(), undefined, resolve(arg));
+    if (info.isDirectory()) yield* walkFolder(resolve(arg), { root, base: resolve(arg), ancestors: new Set(), matches: undefined });
     else yield { kind: 'image', path: arg, relPath: toPosix(relative(root, resolve(arg))) };
   }
 }
