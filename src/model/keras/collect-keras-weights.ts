@@ -77,9 +77,11 @@ interface Keras3Walk {
   separator: string;
   /** Keras 2.13–2.15: a layer with weights takes two numbers of its class. */
   isListedTwice: boolean;
+  /** Where the weights go, in the order the walk meets them. */
+  out: KerasWeights;
 }
 
-function collectKeras3Layer(walk: Keras3Walk, layer: Layer, path: string, out: KerasWeights): void {
+function collectKeras3Layer(walk: Keras3Walk, layer: Layer, path: string): void {
   const varsPath = `${path}/vars`;
   const names = (walk.h5.keys(varsPath) ?? []).filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
   if (names.length !== layer.weights.length) throw countMismatch(walk.file, layer, names.length, varsPath);
@@ -88,10 +90,10 @@ function collectKeras3Layer(walk: Keras3Walk, layer: Layer, path: string, out: K
     if (dataset === undefined) throw countMismatch(walk.file, layer, i, varsPath);
     return { layer: layer.name, weight, dataset };
   });
-  readPairs(pairs, walk.file, out);
+  readPairs(pairs, walk.file, walk.out);
 }
 
-function collectKeras3Container(walk: Keras3Walk, model: LayersModel, config: unknown, prefix: string, out: KerasWeights): void {
+function collectKeras3Container(walk: Keras3Walk, model: LayersModel, config: unknown, prefix: string): void {
   const used = new Map<string, number>();
   for (const entry of listConfigLayers(config)) {
     const base = toSnakeCase(entry.className);
@@ -102,8 +104,8 @@ function collectKeras3Container(walk: Keras3Walk, model: LayersModel, config: un
     used.set(base, (n ?? -1) + slots);
     const path = `${prefix}${walk.word}${walk.separator}${n === undefined ? base : `${base}_${n + 1}`}`;
     if (layer === undefined) continue;
-    if (isContainer(layer)) collectKeras3Container(walk, layer, entry.config, `${path}/`, out);
-    else if (layer.weights.length > 0) collectKeras3Layer(walk, layer, path, out);
+    if (isContainer(layer)) collectKeras3Container(walk, layer, entry.config, `${path}/`);
+    else if (layer.weights.length > 0) collectKeras3Layer(walk, layer, path);
   }
 }
 
@@ -115,7 +117,7 @@ export function collectKeras3Weights(options: { h5: H5File; file: string; model:
   const isLegacy = !root.includes('layers') && root.some((k) => k === legacy || k.startsWith(`${legacy}\\`));
   const separator = root.some((k) => k.startsWith(`${isLegacy ? legacy : 'layers'}\\`)) ? '\\' : '/';
   const out: KerasWeights = { specs: [], values: [] };
-  collectKeras3Container({ h5, file, word: isLegacy ? legacy : 'layers', separator, isListedTwice: isLegacy }, model, config, '', out);
+  collectKeras3Container({ h5, file, word: isLegacy ? legacy : 'layers', separator, isListedTwice: isLegacy, out }, model, config, '');
   return out;
 }
 
