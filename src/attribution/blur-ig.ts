@@ -65,11 +65,11 @@ export async function computeBlurIG(problem: BlurIGProblem, options: BlurIGOptio
   const [, h, w, c] = input.shape;
   const sigmas = Array.from({ length: steps + 1 }, (_, k) => maxSigma * (1 - k / steps));
   // Path images γ₀ (most blurred) … γ_steps (the input), and ∇F at each, in batches.
-  const path: tf.Tensor3D[] = sigmas.map((s) => blurTensor(input, s));
+  const path: tf.Tensor3D[] = [];
   const grads: tf.Tensor3D[] = [];
   let attributions: tf.Tensor3D | undefined;
   try {
-    await computePathGradients(problem, { path, grads, options });
+    await computePathGradients(problem, { sigmas, path, grads, options });
     attributions = sumTrapezoids(path, grads);
     const fx = computeScores(forward, input, target)[0] ?? NaN;
     const blurred = tf.reshape(path[0] as tf.Tensor3D, [1, h, w, c]) as tf.Tensor4D;
@@ -94,22 +94,26 @@ export async function computeBlurIG(problem: BlurIGProblem, options: BlurIGOptio
 }
 
 /**
- * ∇F at every path image, appended to `grads` in path order. Batches of batchSize go to
- * options.pointGradients (igx's pool; several in flight) or are computed here, the same bits either way.
+ * The path images (appended to `path`) and ∇F at each (to `grads`), in path order. Batches of batchSize
+ * go to options.pointGradients (igx's pool; several in flight) or are computed here, the same bits
+ * either way. A batch's images are blurred when it is requested, so that this thread blurs the next
+ * batches while workers take the gradients of the first.
  */
 async function computePathGradients(
   problem: BlurIGProblem,
-  run: { path: tf.Tensor3D[]; grads: tf.Tensor3D[]; options: BlurIGOptions },
+  run: { sigmas: number[]; path: tf.Tensor3D[]; grads: tf.Tensor3D[]; options: BlurIGOptions },
 ): Promise<void> {
-  const { path, grads, options } = run;
+  const { sigmas, path, grads, options } = run;
   const { batchSize } = options;
   const local = buildPointGradients(problem.forward, problem.target);
   const pointGradients: PointGradientsFn = options.pointGradients ?? (async (points) => local(points));
   await consumeInOrder({
-    count: Math.ceil(path.length / batchSize),
+    count: Math.ceil(sigmas.length / batchSize),
     ahead: options.pointGradients ? (options.batchesAhead ?? 0) : 0,
     request: async (i) => {
-      const chunk = tf.stack(path.slice(i * batchSize, (i + 1) * batchSize)) as tf.Tensor4D;
+      const images = sigmas.slice(i * batchSize, (i + 1) * batchSize).map((s) => blurTensor(problem.input, s));
+      path.push(...images);
+      const chunk = tf.stack(images) as tf.Tensor4D;
       try {
         return (await pointGradients(chunk)).grads;
       } finally {
@@ -122,7 +126,7 @@ async function computePathGradients(
       } finally {
         g.dispose();
       }
-      options.onProgress?.(Math.min(path.length, (i + 1) * batchSize), path.length);
+      options.onProgress?.(Math.min(sigmas.length, (i + 1) * batchSize), sigmas.length);
     },
     dispose: (g) => g.dispose(),
   });
