@@ -304,3 +304,22 @@ test('Guided IG on the pool: two baselines walk at once on the workers, byte-ide
   assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
   assert.ok(one.heatmap.equals(two.heatmap));
 });
+
+test('layer IG on the pool: the activation points go to the workers, which run the model tail; byte-identical to 1 worker', async () => {
+  const flags: RawExplainFlags = { saveRaw: true, layer: 'conv_pw_13', steps: '16', batchSize: '4' };
+  const image = fixture('images', 'cat.jpg');
+  const one = await withPool(flags, 1, async (pool) => readOutputs(await pool.explainImage(image)));
+  const opened: { space: string | undefined; shape: number[] }[] = [];
+  const two = await withPool(flags, 2, async (pool) => {
+    const runner = pool.session.gradientRunner;
+    assert.ok(runner, 'two workers run gradients off this thread');
+    pool.session.gradientRunner = { ...runner, openImage: (img) => (opened.push({ space: img.space, shape: img.shape }), runner.openImage(img)) };
+    return readOutputs(await pool.explainImage(image));
+  });
+  // conv_pw_13 of MobileNet v1 0.25 at 224 px: 7×7×256 activations.
+  assert.deepEqual(opened, [{ space: 'layer', shape: [1, 7, 7, 256] }]);
+  assert.equal(JSON.parse(one.report).layer.name, 'conv_pw_13');
+  assert.equal(two.report, one.report);
+  assert.ok(one.raw && two.raw && one.raw.equals(two.raw), 'raw attributions');
+  assert.ok(one.heatmap.equals(two.heatmap));
+});

@@ -10,9 +10,9 @@
  * every path from the input to the output passes through it (IgxError E_FLAG otherwise).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { computeIntegratedGradients, type AdaptiveOptions } from './integrated-gradients.js';
+import { computeIntegratedGradients, type AdaptiveOptions, type WeightedGradientSumFn } from './integrated-gradients.js';
 import type { Completeness } from './integrated-gradients.js';
-import type { Method, Target } from './types.js';
+import type { ForwardFn, Method, Target } from './types.js';
 
 /** A model cut at one layer; the model adapter builds it (src/model/layer-split.ts), the core only calls it. */
 export interface LayerSplit {
@@ -39,6 +39,28 @@ export interface LayerIntegratedGradientsOptions {
   steps: number;
   adaptive?: AdaptiveOptions;
   batchSize: number;
+  /**
+   * Where the activation-space batches may run (igx's worker pool): given z = head(x) and each
+   * z′ = head(x′) ([1, h, w, c] values), a job whose batch sums are what buildLayerForward gives here.
+   */
+  pool?: { openActivations(activations: LayerActivations): ActivationJob; batchesAhead: number };
+}
+
+/** The points layer IG integrates between: the input's and the baselines' activations. */
+export interface LayerActivations {
+  shape: [number, number, number, number];
+  input: Float32Array;
+  baselines: Float32Array[];
+}
+
+export interface ActivationJob {
+  weightedGradientSum: WeightedGradientSumFn;
+  close(): void;
+}
+
+/** F on activation points [k, h, w, c]: the tail, after giving the points the activation's own shape. */
+export function buildLayerForward(split: LayerSplit): ForwardFn {
+  return (points) => split.tail(tf.reshape(points, [points.shape[0], ...split.activationShape]));
 }
 
 export interface LayerIntegratedGradientsResult {
@@ -80,9 +102,15 @@ export async function computeLayerIntegratedGradients(
   const toPoints = (t: tf.Tensor): tf.Tensor4D => tf.tidy(() => tf.reshape(split.head(t), [t.shape[0] as number, h, w, c]) as tf.Tensor4D);
   const z = toPoints(input);
   const zs = baselines.map(toPoints);
+  let job: ActivationJob | undefined;
   try {
-    const forward = (points: tf.Tensor4D): tf.Tensor2D => split.tail(tf.reshape(points, [points.shape[0], ...split.activationShape]));
-    const ig = await computeIntegratedGradients({ forward, input: z, baselines: zs, target }, options);
+    if (options.pool) {
+      const baselineData = await Promise.all(zs.map(async (t) => (await t.data()) as Float32Array));
+      job = options.pool.openActivations({ shape: [1, h, w, c], input: (await z.data()) as Float32Array, baselines: baselineData });
+    }
+    const { pool: _pool, ...igOptions } = options;
+    const pooled = job && options.pool ? { weightedGradientSum: job.weightedGradientSum, batchesAhead: options.pool.batchesAhead } : {};
+    const ig = await computeIntegratedGradients({ forward: buildLayerForward(split), input: z, baselines: zs, target }, { ...igOptions, ...pooled });
     let attributions: Float32Array;
     try {
       attributions = (await ig.attributions.data()) as Float32Array;
@@ -110,6 +138,7 @@ export async function computeLayerIntegratedGradients(
       gradientEvaluations: ig.gradientEvaluations,
     };
   } finally {
+    job?.close();
     z.dispose();
     tf.dispose(zs);
   }

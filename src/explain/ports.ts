@@ -31,6 +31,8 @@ export interface PointJob {
 }
 
 export interface GradientImage {
+  /** 'layer': the points are activations of --layer, and F is the model's tail from there (layer IG). */
+  space?: 'input' | 'layer';
   shape: [number, number, number, number];
   input: Float32Array;
   baselines: Float32Array[];

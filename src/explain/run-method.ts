@@ -1,7 +1,7 @@
 /** Runs the configured attribution method on one prepared image: layer IG, or a method on the input pixels. */
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
-import { computeLayerIntegratedGradients, type LayerSplit } from '../attribution/layer-ig.js';
+import { computeLayerIntegratedGradients, type LayerActivations, type LayerIntegratedGradientsOptions, type LayerSplit } from '../attribution/layer-ig.js';
 import type { Target } from '../attribution/types.js';
 import type { ExplainConfig } from '../config/explain-config.js';
 import type { ExplainProgress, GradientJob, PointJob } from './ports.js';
@@ -16,7 +16,7 @@ interface StepOptions {
 }
 
 /** Layer IG in the shape of computeAttributions' result, plus the layer's own maps. */
-async function computeLayerAttributions(split: LayerSplit, problem: { input: tf.Tensor4D; baselines: tf.Tensor4D[]; target: Target }, options: StepOptions): Promise<MethodResult> {
+async function computeLayerAttributions(split: LayerSplit, problem: { input: tf.Tensor4D; baselines: tf.Tensor4D[]; target: Target }, options: LayerIntegratedGradientsOptions): Promise<MethodResult> {
   const { baselines } = problem;
   const r = await computeLayerIntegratedGradients(split, problem, options);
   return {
@@ -48,8 +48,12 @@ export async function runMethod(session: ExplainSession, options: RunMethodOptio
   const { config } = session;
   const { input, baselines, target } = options;
   const steps = { method: config.method, ...resolveStepPlan(config), batchSize: session.batchSize };
-  if (session.layerSplit) return computeLayerAttributions(session.layerSplit, { input, baselines, target }, steps);
   const runner = session.gradientRunner;
+  if (session.layerSplit) {
+    // Layer IG's batches are activation points: the pool's workers run the model's tail on them.
+    const pool = runner && { openActivations: (a: LayerActivations) => runner.openImage({ ...a, space: 'layer', target }), batchesAhead: runner.batchesAhead };
+    return computeLayerAttributions(session.layerSplit, { input, baselines, target }, { ...steps, ...(pool ? { pool } : {}) });
+  }
   const usesImageJob = config.path === 'straight' && config.smooth === undefined;
   const job = usesImageJob ? runner?.openImage({ shape: input.shape, input: options.inputData, baselines: options.baselineData, target }) : undefined;
   // Blur IG and Guided IG ask for gradients at points of their own making.

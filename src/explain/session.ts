@@ -66,6 +66,8 @@ export interface ExplainModel {
   forward: ModelForward;
   /** Bytes the model's weights took in the backend. */
   modelBytes: number;
+  /** --layer: the model cut at that layer. */
+  layerSplit?: LayerSplit;
 }
 
 /** Backend, model and forward as the config asks: the session's, and each pool worker's own. */
@@ -80,7 +82,9 @@ export async function loadExplainModel(config: ExplainConfig): Promise<ExplainMo
       output: config.output ?? model.sidecar?.output,
       outputSpace: config.outputSpace ?? model.sidecar?.outputSpace,
     });
-    return { backend, model, modelPath, isDefaultModel, forward, modelBytes: Math.max(0, tf.memory().numBytes - bytesBefore) };
+    const modelBytes = Math.max(0, tf.memory().numBytes - bytesBefore);
+    const layerSplit = config.layer === undefined ? undefined : model.splitAt(config.layer, { output: config.output, outputSpace: config.outputSpace });
+    return { backend, model, modelPath, isDefaultModel, forward, modelBytes, ...(layerSplit ? { layerSplit } : {}) };
   } catch (err) {
     model.dispose();
     throw err;
@@ -128,7 +132,7 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
   try {
     const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? model.defaultPreprocess ?? '[-1,1]', model.inputShape[2]);
     const { batchSize, memory } = await planMemory(config, loaded);
-    const layerSplit = config.layer === undefined ? undefined : model.splitAt(config.layer, { output: config.output, outputSpace: config.outputSpace });
+    const { layerSplit } = loaded;
     return {
       config,
       backend: loaded.backend,

@@ -7,7 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGradientOfSum, buildPointGradients, computeWeightedGradientSum } from '../../attribution/integrated-gradients.js';
-import type { PointGradients } from '../../attribution/types.js';
+import { buildLayerForward } from '../../attribution/layer-ig.js';
+import type { ForwardFn, PointGradients } from '../../attribution/types.js';
 import { loadExplainModel, type ExplainModel } from '../index.js';
 import { serializeError, type FromWorker, type ToWorker, type WorkerInit } from './messages.js';
 
@@ -30,6 +31,13 @@ try {
 }
 
 const jobs = new Map<number, JobState>();
+
+/** F on the input's points, or on activations of --layer (layer IG): the main thread's definitions. */
+function forwardIn(space: 'input' | 'layer' | undefined): ForwardFn {
+  if (space !== 'layer') return loaded.forward.forward;
+  if (loaded.layerSplit === undefined) throw new Error('layer points sent to a worker without --layer');
+  return buildLayerForward(loaded.layerSplit);
+}
 
 function release(imageId: number): void {
   const state = jobs.get(imageId);
@@ -76,7 +84,7 @@ port.on('message', (message: ToWorker) => {
         kind: 'image',
         input: tf.tensor4d(message.input, message.shape),
         baselines: message.baselines.map((b) => tf.tensor4d(b, message.shape)),
-        gradOfSum: buildGradientOfSum(loaded.forward.forward, message.target),
+        gradOfSum: buildGradientOfSum(forwardIn(message.space), message.target),
       });
       break;
     case 'points-job':

@@ -12,6 +12,7 @@ export type ToWorker =
   | {
       type: 'image';
       imageId: number;
+      space?: 'input' | 'layer';
       shape: [number, number, number, number];
       input: Float32Array;
       baselines: Float32Array[];
