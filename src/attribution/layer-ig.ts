@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients, type AdaptiveOptions, type WeightedGradientSumFn } from './integrated-gradients.js';
 import type { Completeness } from './integrated-gradients.js';
+import { takeValues } from './take-values.js';
 import type { ForwardFn, Method, Target } from './types.js';
 
 /** A model cut at one layer; the model adapter builds it (src/model/layer-split.ts), the core only calls it. */
@@ -111,12 +112,7 @@ export async function computeLayerIntegratedGradients(
     const { pool: _pool, ...igOptions } = options;
     const pooled = job && options.pool ? { weightedGradientSum: job.weightedGradientSum, batchesAhead: options.pool.batchesAhead } : {};
     const ig = await computeIntegratedGradients({ forward: buildLayerForward(split), input: z, baselines: zs, target }, { ...igOptions, ...pooled });
-    let attributions: Float32Array;
-    try {
-      attributions = (await ig.attributions.data()) as Float32Array;
-    } finally {
-      ig.attributions.dispose();
-    }
+    const attributions = await takeValues(ig.attributions);
     const channelTotals = new Float64Array(c);
     const spatialMap = new Float64Array(h * w);
     for (let p = 0; p < h * w; p += 1) {

@@ -8,6 +8,7 @@ import {
   type IntegratedGradientsResult,
   type WeightedGradientSumFn,
 } from './integrated-gradients.js';
+import { takeValues } from './take-values.js';
 import type { AttributionProblem, SmoothKind } from './types.js';
 
 export interface SmoothGradOptions {
@@ -111,11 +112,7 @@ export async function computeSmoothGradIG(problem: AttributionProblem, options: 
     try {
       const pooled = job ? { weightedGradientSum: job.weightedGradientSum, batchesAhead: options.pool?.batchesAhead } : {};
       const result = await computeIntegratedGradients({ ...problem, input: noisy }, { ...options.ig, ...pooled });
-      try {
-        return { attributions: (await result.attributions.data()) as Float32Array, result };
-      } finally {
-        result.attributions.dispose();
-      }
+      return { attributions: await takeValues(result.attributions), result };
     } finally {
       job?.close();
       noisy.dispose();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
 import type { ForwardFn, Target } from '../attribution/types.js';
+import { takeValues } from '../attribution/take-values.js';
 import { IgxError } from '../errors.js';
 import type { ExplainSession } from '../explain/index.js';
 import { resolveStepPlan, resolveTarget } from '../explain/index.js';
@@ -126,12 +127,7 @@ async function computeRandomization(session: ExplainSession, attribute: (f: Forw
   const randomized = await loadRandomizedModel(model, forward, count, config.seed);
   try {
     const rig = await attribute(randomized.forward);
-    let randomAttributions: Float32Array;
-    try {
-      randomAttributions = (await rig.attributions.data()) as Float32Array;
-    } finally {
-      rig.attributions.dispose();
-    }
+    const randomAttributions = await takeValues(rig.attributions);
     const rel = rig.completeness.relativeError;
     return {
       count,
@@ -160,12 +156,7 @@ async function attribute(session: ExplainSession, prepared: PreparedImage, rando
     const path = { kind: config.path, blurMaxSigma: config.maxSigma };
     const run = (f: ForwardFn) => computeAttributions({ forward: f, input, baselines, target }, { ig: igOptions, path, smooth: config.smooth, seed: config.seed });
     const ig = await run(forward.forward);
-    let attributions: Float32Array;
-    try {
-      attributions = (await ig.attributions.data()) as Float32Array;
-    } finally {
-      ig.attributions.dispose();
-    }
+    const attributions = await takeValues(ig.attributions);
     if (randomizeLayers === undefined) return { target, attributions, ig, randomizationMs: 0 };
     const started = performance.now();
     const randomization = await computeRandomization(session, run, attributions, randomizeLayers);

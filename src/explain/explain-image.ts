@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { MethodResult } from '../attribution/compute-attributions.js';
 import { computeScores } from '../attribution/integrated-gradients.js';
 import type { Target } from '../attribution/types.js';
+import { takeValues } from '../attribution/take-values.js';
 import { computeUpsampledMap } from '../render/upsample.js';
 import { buildImageOutputNames } from '../report/run-layout.js';
 import { ReportSchema, type Report } from '../report/schema.js';
@@ -54,12 +55,7 @@ async function attribute(session: ExplainSession, prepared: PreparedImage, ctx: 
     const scores = tf.tidy(() => Array.from(session.forward.forward(input).dataSync()));
     const { target, rule } = resolveTarget(session.config.target, scores, session.forward.labels);
     const result = await runMethod(session, { input, baselines, inputData: prepared.input, baselineData: prepared.baselineInputs, target, onProgress: ctx.options.onProgress });
-    let values: Float32Array;
-    try {
-      values = (await result.attributions.data()) as Float32Array;
-    } finally {
-      result.attributions.dispose();
-    }
+    const values = await takeValues(result.attributions);
     const maps = splitMaps(result, values, session.model.inputShape);
     ctx.timingsMs.attributionMs = performance.now() - started;
     const report = buildReport({
