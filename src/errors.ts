@@ -24,10 +24,14 @@ export type ErrorCode =
   | 'E_DRIFT_PAIR' // igx drift: an image is in one run only, or its sha256 differs between the runs
   | 'E_DRIFT_REPORT' // igx drift: a report or its raw .npy is unreadable or invalid
   | 'E_GALLERY_RUN' // igx gallery: the run folder is unreadable or holds no *.ig.json reports
+  | 'E_NO_INPUT' // the inputs named no image at all (an empty folder, a glob that matches nothing)
+  | 'E_ALL_SKIPPED' // every input was skipped (none is an image) and --allow-empty was not given
   | 'E_INTERNAL'; // an error igx did not expect (a bug in igx or a library under it); its stack with --verbose
 
 const EXIT_CODES: Record<ErrorCode, number> = {
   E_FLAG: 2,
+  E_NO_INPUT: 2,
+  E_ALL_SKIPPED: 1,
   E_CONFIG: 2,
   E_MODEL_NOT_FOUND: 2,
   E_MODEL_INVALID: 2,

@@ -4,6 +4,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import { PassThrough } from 'node:stream';
+import { computeRunRoot, countInputs, discoverInputs } from '../src/batch/discover-inputs.js';
+import { createColours } from '../src/cli/io.js';
 import { ManifestSchema, type Manifest } from '../src/report/manifest.js';
 import { ReportSchema } from '../src/report/schema.js';
 import { plantMixedInputs } from './support/make-inputs.js';
@@ -264,4 +267,34 @@ test('igx inspect shows input, outputs, ops and a working gradient', () => {
   assert.equal(layers.opCounts.DepthwiseConv2D, 13);
   assert.equal(layers.labels, 1000);
   assert.deepEqual(layers.preprocess.mean, [127.5, 127.5, 127.5]);
+});
+
+test('progress lines show done of the total from the counting walk, with an ETA; "of ≥N" before the total is known', async () => {
+  const { ExplainProgress } = await import('../src/cli/explain-progress.js');
+  const lines: string[] = [];
+  const io = { stdout: new PassThrough(), stderr: new PassThrough(), env: {} };
+  const ctx = { io, c: createColours(io.stderr, {}), say: (l: string) => lines.push(l), run: { code: 0 } };
+  const progress = new ExplainProgress(ctx, { json: false, quiet: false, tolerance: 0.05, plainLineIntervalMs: -1 });
+  const row = (i: number) => ({ type: 'row' as const, row: { path: `p${i}.txt`, relPath: `p${i}.txt`, sha256: null, status: 'skipped' as const, report: null, reason: 'not an image', error: null } });
+  progress.onEvent({ type: 'discovered', count: 2 });
+  progress.onEvent(row(0));
+  assert.match(lines.at(-1) as string, /^igx: 1 of ≥2 inputs done, [\d.]+ img\/s$/);
+  progress.onEvent({ type: 'total', count: 40 });
+  progress.onEvent({ type: 'discovered', count: 3 });
+  progress.onEvent(row(1));
+  assert.match(lines.at(-1) as string, /^igx: 2\/40 inputs done, [\d.]+ img\/s, ETA \d+ s$/);
+});
+
+test('the counting walk yields as many inputs as discovery (images, skips, loops), opening no file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'igx-count-'));
+  await plantMixedInputs(dir);
+  const root = await computeRunRoot([dir]);
+  const found: { kind: string; relPath: string }[] = [];
+  for await (const input of discoverInputs([dir], root)) found.push(input);
+  const kinds = found.map((f) => f.kind);
+  assert.ok(kinds.includes('image') && kinds.includes('skipped') && kinds.includes('error'), kinds.join());
+  assert.equal(await countInputs([dir], root, () => true), found.length);
+  const underA = found.filter((f) => f.relPath.startsWith('a/')).length;
+  assert.ok(underA >= 6);
+  assert.equal(await countInputs([dir], root, (rel) => rel.startsWith('a/')), underA);
 });

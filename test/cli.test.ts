@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -77,6 +77,7 @@ test('bad flags exit 2 with one line naming the flag', () => {
     [['--model', '/nonexistent/model'], /nonexistent/],
     [['--target', 'no-such-class'], /--target/],
     [['--no-such-flag'], /no-such-flag/],
+    [['--stpes', '3'], /--stpes.*--steps/],
   ];
   for (const [flags, pattern] of cases) {
     const out = tempDir();
@@ -85,8 +86,45 @@ test('bad flags exit 2 with one line naming the flag', () => {
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `${flags.join(' ')} printed:\n${r.stderr}`);
     assert.match(lines[0] as string, pattern);
-    assert.equal(existsSync(join(out, 'dog.ig.json')), false);
+    assert.match(lines[0] as string, /^igx: .* \[E_[A-Z_]+\]$/, 'one line with its code');
+    // Nothing was started: no outputs and no manifest saying "interrupted".
+    assert.deepEqual(readdirSync(out), [], `${flags.join(' ')} left files`);
   }
+});
+
+test('a run that would explain nothing: no images exits 2 (E_NO_INPUT), only skipped inputs exit 1 (E_ALL_SKIPPED), --allow-empty exits 0', () => {
+  const empty = tempDir();
+  const onlyText = tempDir();
+  writeFileSync(join(onlyText, 'notes.txt'), 'not an image');
+  const cases: [string[], number, RegExp | undefined][] = [
+    [[empty], 2, /E_NO_INPUT/],
+    [[join(empty, '*.png')], 2, /E_NO_INPUT/],
+    [[onlyText], 1, /E_ALL_SKIPPED/],
+    [[empty, '--allow-empty'], 0, undefined],
+    [[onlyText, '--allow-empty'], 0, undefined],
+  ];
+  for (const [args, status, code] of cases) {
+    const out = tempDir();
+    const r = igx(['explain', ...args, '--steps', '2', '--out', out, '--quiet']);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    if (code === undefined) {
+      assert.equal(r.stderr, '', 'quiet and accepted');
+      continue;
+    }
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] as string, code);
+    assert.ok(lines[0]?.includes(status === 2 ? (args[0] as string) : 'skipped'), 'names what was searched, or why nothing ran');
+    if (status === 2) assert.deepEqual(readdirSync(out), [], 'no manifest for a run that never started');
+  }
+});
+
+test('an image above the completeness tolerance is named on its line and counted in the summary', () => {
+  const out = tempDir();
+  const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '1', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /ok .*dog\.jpg: .* completeness error \d+\.\d+ \(above the tolerance 0\.05\)/);
+  assert.match(r.stderr, /igx: 1 ok, 1 above the completeness tolerance 0\.05, 0 failed/);
 });
 
 test('--fail-on-completeness exits 1 when the error is above tolerance', () => {

@@ -77,6 +77,8 @@ interface FolderWalk {
   ancestors: Set<string>;
   /** A glob's test; undefined takes every file. */
   matches: ((relToBase: string) => boolean) | undefined;
+  /** False when only counting: a file of unknown extension is not opened (it yields one input either way). */
+  sniffs: boolean;
 }
 
 async function* walkFolder(folder: string, walk: FolderWalk): AsyncGenerator<DiscoveredInput> {
@@ -135,7 +137,7 @@ async function* walkFolder(folder: string, walk: FolderWalk): AsyncGenerator<Dis
         if (matches && !matches(toPosix(relative(base, path)))) continue;
         const ext = entry.name.slice(entry.name.lastIndexOf('.')).toLowerCase();
         if (entry.name.includes('.') && IMAGE_EXTENSIONS.has(ext)) yield { kind: 'image', path, relPath };
-        else if (await isImageByContent(path)) yield { kind: 'image', path, relPath };
+        else if (!walk.sniffs || (await isImageByContent(path))) yield { kind: 'image', path, relPath };
         else yield { kind: 'skipped', path, relPath, reason: 'not an image' };
       }
     }
@@ -148,7 +150,8 @@ async function* walkFolder(folder: string, walk: FolderWalk): AsyncGenerator<Dis
  * Every input, in command-line order; folders recursively. A file named on the command line is always
  * an image to try (a broken one fails loudly); files found in folders are images by extension or content.
  */
-export async function* discoverInputs(args: string[], root: string): AsyncGenerator<DiscoveredInput> {
+export async function* discoverInputs(args: string[], root: string, options: { sniffs?: boolean } = {}): AsyncGenerator<DiscoveredInput> {
+  const sniffs = options.sniffs ?? true;
   for (const arg of args) {
     let info: Awaited<ReturnType<typeof stat>> | undefined;
     try {
@@ -159,7 +162,7 @@ export async function* discoverInputs(args: string[], root: string): AsyncGenera
         const scan = picomatch.scan(arg);
         const base = resolve(scan.base || '.');
         const isMatch = picomatch(scan.glob, { dot: false });
-        yield* walkFolder(base, { root, base, ancestors: new Set(), matches: (rel) => isMatch(rel) });
+        yield* walkFolder(base, { root, base, ancestors: new Set(), matches: (rel) => isMatch(rel), sniffs });
         continue;
       }
       const relPath = toPosix(relative(root, resolve(arg)));
@@ -169,7 +172,17 @@ export async function* discoverInputs(args: string[], root: string): AsyncGenera
           { kind: 'image', path: arg, relPath };
       continue;
     }
-    if (info.isDirectory()) yield* walkFolder(resolve(arg), { root, base: resolve(arg), ancestors: new Set(), matches: undefined });
+    if (info.isDirectory()) yield* walkFolder(resolve(arg), { root, base: resolve(arg), ancestors: new Set(), matches: undefined, sniffs });
     else yield { kind: 'image', path: arg, relPath: toPosix(relative(root, resolve(arg))) };
   }
+}
+
+/**
+ * How many inputs discoverInputs will yield that `keep` accepts: the same walk without opening any file,
+ * so a progress line can show the total while the images are explained.
+ */
+export async function countInputs(args: string[], root: string, keep: (relPath: string) => boolean): Promise<number> {
+  let count = 0;
+  for await (const input of discoverInputs(args, root, { sniffs: false })) if (keep(input.relPath)) count += 1;
+  return count;
 }

@@ -12,7 +12,7 @@ import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../exp
 import { IGX_VERSION } from '../package-info.js';
 import { REPORT_SUFFIX } from '../report/run-layout.js';
 import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
-import { computeRunRoot, discoverInputs, type DiscoveredInput } from './discover-inputs.js';
+import { computeRunRoot, countInputs, discoverInputs, IMAGE_EXTENSIONS, type DiscoveredInput } from './discover-inputs.js';
 import { isInShard, type Shard } from './shard.js';
 
 /** What runs one image: an in-process session or a worker pool. */
@@ -27,6 +27,8 @@ export interface ImageExplainer {
 export type BatchEvent =
   | { type: 'start'; manifestPath: string; runRoot: string }
   | { type: 'discovered'; count: number }
+  /** How many inputs the run holds in all, from a counting walk beside the explaining one. */
+  | { type: 'total'; count: number }
   | { type: 'image-start'; path: string }
   | { type: 'progress'; path: string; progress: ExplainProgress }
   | { type: 'row'; row: ManifestRow; result?: ExplainResult };
@@ -82,9 +84,8 @@ interface RunContext {
 }
 
 /** The manifest of a new run, written once before any image so that the run is visible at once. */
-async function startManifest(explainer: ImageExplainer, options: BatchOptions): Promise<{ manifestPath: string; manifest: Manifest; writer: ManifestWriter; runRoot: string }> {
-  const { config, shard } = options;
-  const runRoot = await computeRunRoot(options.inputs);
+async function startManifest(explainer: ImageExplainer, options: BatchOptions & { runRoot: string }): Promise<{ manifestPath: string; manifest: Manifest; writer: ManifestWriter }> {
+  const { config, shard, runRoot } = options;
   const manifestPath = join(config.out, shard ? shardManifestName(shard.index, shard.count) : MANIFEST_NAME);
   const manifest: Manifest = {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -104,7 +105,26 @@ async function startManifest(explainer: ImageExplainer, options: BatchOptions): 
   await mkdir(config.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
   });
-  return { manifestPath, manifest, writer, runRoot };
+  return { manifestPath, manifest, writer };
+}
+
+/**
+ * The inputs' stream, once it has shown that it holds something: a run that would explain nothing
+ * fails before its manifest is written (E_NO_INPUT), unless --allow-empty.
+ */
+async function openInputs(options: BatchOptions, runRoot: string): Promise<{ first: DiscoveredInput | undefined; rest: AsyncIterator<DiscoveredInput> }> {
+  const rest = discoverInputs(options.inputs, runRoot)[Symbol.asyncIterator]();
+  const first = await rest.next();
+  if (first.done === true && !options.config.allowEmpty) {
+    const searched = options.inputs.map((i) => `'${i}'`).join(', ');
+    throw new IgxError('E_NO_INPUT', `no images found in ${searched} (folders are searched recursively for ${[...IMAGE_EXTENSIONS].join(' ')} files); --allow-empty accepts an empty run`);
+  }
+  return { first: first.done === true ? undefined : first.value, rest };
+}
+
+async function* chain<T>(first: T | undefined, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  if (first !== undefined) yield first;
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value;
 }
 
 async function addRow(ctx: RunContext, row: ManifestRow, result?: ExplainResult): Promise<void> {
@@ -160,9 +180,16 @@ function rowForNonImage(input: Exclude<DiscoveredInput, { kind: 'image' }>): Man
 export async function runBatch(explainer: ImageExplainer, options: BatchOptions): Promise<BatchSummary> {
   const { shard, signal } = options;
   const emit = options.onEvent ?? (() => undefined);
-  const { manifestPath, manifest, writer, runRoot } = await startManifest(explainer, options);
+  const runRoot = await computeRunRoot(options.inputs);
+  const { first, rest } = await openInputs(options, runRoot);
+  const { manifestPath, manifest, writer } = await startManifest(explainer, { ...options, runRoot });
   const ctx: RunContext = { explainer, options, writer, emit };
   emit({ type: 'start', manifestPath, runRoot });
+  // The total, for progress only: a failed count (a folder removed meanwhile) shows none.
+  void countInputs(options.inputs, runRoot, (relPath) => isInShard(relPath, shard)).then(
+    (count) => emit({ type: 'total', count }),
+    () => undefined,
+  );
   await writer.flush();
 
   // Two inputs with one stem (a/cat.jpg, a/cat.png) keep their extensions: outputs never collide.
@@ -172,7 +199,7 @@ export async function runBatch(explainer: ImageExplainer, options: BatchOptions)
   // The first error that ends the run (a broken model, not a broken image).
   let fatal: { err: unknown } | undefined;
   try {
-    for await (const input of discoverInputs(options.inputs, runRoot)) {
+    for await (const input of chain(first, rest)) {
       if (signal?.aborted) break;
       if (!isInShard(input.relPath, shard)) {
         if (input.kind === 'image') stems.add(stripExtension(input.relPath));

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { METHODS } from '../attribution/types.js';
-import { runBatch, type ImageExplainer } from '../batch/run-batch.js';
-import { parseShard } from '../batch/shard.js';
+import { runBatch, type BatchSummary, type ImageExplainer } from '../batch/run-batch.js';
+import { parseShard, type Shard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
 import { PRESETS, RESIZE_MODES } from '../image/preprocess.js';
@@ -57,6 +57,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--workers <n>', 'threads computing gradients, each with its own backend and model; 1 = no thread (default: one per core)')
     .option('--max-memory <size>', 'memory budget of the gradient work, all workers together, e.g. 2GB or 512MB; sets the automatic batch size and caps the workers (default: half the available memory)')
     .option('--fail-on-completeness', "exit 1 when an image's completeness error is above --tolerance")
+    .option('--allow-empty', 'exit 0 when nothing is explained: no images found (else exit 2, E_NO_INPUT) or every input skipped (else exit 1, E_ALL_SKIPPED)')
     .option('--max-pixels <n>', 'refuse images with more pixels than this, read from the header before decoding (default: 268402689)')
     .option('--layer <name>', 'layer IG: attribute to this layer\'s activations (layers models; igx inspect lists the usable names)');
   addMethodOptions(head)
@@ -113,6 +114,15 @@ function describeRun(pool: ExplainPool, configFile: string | undefined, ctx: Com
   say(c.dim(`igx: backend ${session.backend.kind} (${session.backend.tfBackend}); model ${session.model.format} [${session.model.inputShape.join('x')}]; batch ${session.batchSize}; ${workers}`));
 }
 
+/** A run that explained nothing: why, and the code it fails with (none for a shard other shards cover). */
+function describeEmptyRun(summary: BatchSummary, shard: Shard | undefined): { message: string; code?: 'E_ALL_SKIPPED' } | undefined {
+  const { counts, rows } = summary.manifest;
+  if (counts.ok > 0 || counts.failed > 0) return undefined;
+  if (rows.some((row) => row.reason === 'resumed')) return undefined;
+  if (counts.skipped > 0) return { message: `all ${counts.skipped} inputs were skipped (not images): nothing was explained; --allow-empty accepts that`, code: 'E_ALL_SKIPPED' };
+  return { message: shard ? `shard ${shard.index}/${shard.count} holds none of the inputs: nothing to explain here` : 'no images found: nothing was explained' };
+}
+
 async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: CommandContext): Promise<number> {
   const { io, c, say } = ctx;
   const { json, quiet, config: configPath, resume, shard: shardText, ...flags } = opts;
@@ -121,7 +131,7 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
   const config = parseExplainFlags(mergeExplainFlags(fromFile?.flags, flags));
   const pool = await openExplainPool(config);
   const signals = guardSignals(ctx);
-  const progress = new ExplainProgress(ctx, { json: Boolean(json), quiet: Boolean(quiet) });
+  const progress = new ExplainProgress(ctx, { json: Boolean(json), quiet: Boolean(quiet), tolerance: config.tolerance });
   const explainer: ImageExplainer = {
     explainImage: (path, options) => pool.explainImage(path, options),
     configHash: pool.configHash,
@@ -140,9 +150,19 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     if (json) {
       io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - progress.started) / 1000 } })}\n`);
     }
-    if (!quiet) say(`igx: ${counts.ok} ok, ${counts.failed} failed, ${counts.skipped} skipped → ${summary.manifestPath}`);
+    const above = progress.incomplete > 0 ? `, ${progress.incomplete} above the completeness tolerance ${config.tolerance}` : '';
+    if (!quiet) say(`igx: ${counts.ok} ok${above}, ${counts.failed} failed, ${counts.skipped} skipped → ${summary.manifestPath}`);
     if (summary.isInterrupted) return SIGNAL_EXIT[signals.name() ?? 'SIGINT'] ?? 130;
     if (counts.failed > 0) return 1;
+    const empty = describeEmptyRun(summary, shard);
+    if (empty !== undefined) {
+      if (config.allowEmpty || empty.code === undefined) {
+        if (!quiet) say(c.dim(`igx: ${empty.message}`));
+      } else {
+        say(`${c.red('igx:')} ${empty.message} [${empty.code}]`);
+        return 1;
+      }
+    }
     if (progress.incomplete > 0 && config.failOnCompleteness) {
       say(`${c.red('error')}: ${progress.incomplete} image(s) above the completeness tolerance ${config.tolerance} [E_COMPLETENESS]`);
       return 1;

@@ -8,12 +8,16 @@ import type { Report } from '../report/schema.js';
 import type { ManifestRow } from '../report/manifest.js';
 import type { CommandContext } from './io.js';
 
-/** Seconds between plain progress lines where no bar is drawn. */
+/** Milliseconds between plain progress lines where no bar is drawn. */
 const PLAIN_LINE_INTERVAL_MS = 10000;
 
 export interface ProgressOptions {
   json: boolean;
   quiet: boolean;
+  /** The completeness tolerance, named on the line of an image above it. */
+  tolerance: number;
+  /** Default 10 s. */
+  plainLineIntervalMs?: number;
 }
 
 export class ExplainProgress {
@@ -22,6 +26,8 @@ export class ExplainProgress {
   incomplete = 0;
   private done = 0;
   private found = 0;
+  /** All the run's inputs, once the counting walk has finished. */
+  private total: number | undefined;
   private lastPlainLineMs = Date.now();
   private readonly bar: cliProgress.SingleBar | undefined;
 
@@ -60,7 +66,11 @@ export class ExplainProgress {
         break;
       case 'discovered':
         this.found = e.count;
-        this.bar?.setTotal(this.found);
+        if (this.total === undefined) this.bar?.setTotal(this.found);
+        break;
+      case 'total':
+        this.total = e.count;
+        this.bar?.setTotal(e.count);
         break;
       case 'image-start':
         this.bar?.update(this.done, { file: e.path, points: '', rate: this.rate() });
@@ -82,7 +92,8 @@ export class ExplainProgress {
     const t = r.target;
     const minus = t.minus ? ` − ${t.minus.label ?? `class ${t.minus.index}`}` : '';
     const error = r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4);
-    return `${c.green('ok')} ${row.path}: ${t.label ?? `class ${t.index}`}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}`;
+    const above = r.completeness.isWithinTolerance ? '' : ` ${c.yellow(`(above the tolerance ${this.options.tolerance})`)}`;
+    return `${c.green('ok')} ${row.path}: ${t.label ?? `class ${t.index}`}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}`;
   }
 
   private onRow(row: ManifestRow, result: Extract<BatchEvent, { type: 'row' }>['result']): void {
@@ -99,9 +110,17 @@ export class ExplainProgress {
       else say(line);
     }
     this.bar?.update(this.done, { file: '', points: '', rate: this.rate() });
-    if (!this.bar && !this.options.quiet && Date.now() - this.lastPlainLineMs > PLAIN_LINE_INTERVAL_MS) {
+    if (!this.bar && !this.options.quiet && Date.now() - this.lastPlainLineMs > (this.options.plainLineIntervalMs ?? PLAIN_LINE_INTERVAL_MS)) {
       this.lastPlainLineMs = Date.now();
-      say(c.dim(`igx: ${this.done}/${this.found} inputs done, ${this.rate()} img/s`));
+      say(c.dim(`igx: ${this.describeProgress()}`));
     }
+  }
+
+  /** "12/40 inputs done, 0.50 img/s, ETA 56 s", or "12 of ≥14 inputs done" while the total is not known yet. */
+  describeProgress(): string {
+    const rate = this.done / Math.max(1e-3, (Date.now() - this.started) / 1000);
+    if (this.total === undefined) return `${this.done} of ≥${this.found} inputs done, ${rate.toFixed(2)} img/s`;
+    const etaS = rate > 0 ? Math.round((this.total - this.done) / rate) : undefined;
+    return `${this.done}/${this.total} inputs done, ${rate.toFixed(2)} img/s${etaS === undefined ? '' : `, ETA ${etaS} s`}`;
   }
 }

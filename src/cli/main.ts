@@ -22,7 +22,8 @@ function buildProgram(ctx: CommandContext): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(c.red(s)),
+      // commander's own errors (unknown option, bad choice, missing argument) as igx's one line with a code.
+      outputError: (s, write) => write(`${c.red('igx:')} ${s.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} [E_FLAG]\n`),
     });
   registerExplainCommand(program, ctx);
   registerMergeCommand(program, ctx);

@@ -46,6 +46,7 @@ export interface RawExplainFlags {
   saveRaw?: boolean;
   backend?: string;
   failOnCompleteness?: boolean;
+  allowEmpty?: boolean;
   maxPixels?: string;
   workers?: string;
   maxMemory?: string;
@@ -96,6 +97,8 @@ export interface ExplainConfig {
   saveRaw: boolean;
   backend: (typeof BACKENDS)[number];
   failOnCompleteness: boolean;
+  /** A run that explains nothing (no images found, or every input skipped) exits 0 instead of 2 or 1. */
+  allowEmpty: boolean;
   maxPixels: number;
   /** Worker threads computing gradients; undefined: one per core (the pool decides). */
   workers?: number;
@@ -184,6 +187,7 @@ const FLAG_SCHEMA = z.strictObject({
   saveRaw: z.boolean().optional(),
   backend: z.enum(BACKENDS, { message: `expected one of ${BACKENDS.join(', ')}` }).optional(),
   failOnCompleteness: z.boolean().optional(),
+  allowEmpty: z.boolean().optional(),
   maxPixels: wholeNumber(1).optional(),
   workers: wholeNumber(1, 256).optional(),
   maxMemory: byteSize.optional(),
@@ -268,6 +272,7 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     saveRaw: f.saveRaw ?? false,
     backend: f.backend ?? 'auto',
     failOnCompleteness: f.failOnCompleteness ?? false,
+    allowEmpty: f.allowEmpty ?? false,
     // sharp's own default limit: about 16384 × 16384
     maxPixels: f.maxPixels ?? 268402689,
     workers: f.workers,

@@ -51,6 +51,7 @@ export const RUN_SETTINGS = {
   batchSize: 'execution',
   maxMemoryBytes: 'execution',
   failOnCompleteness: 'execution',
+  allowEmpty: 'execution',
 } as const satisfies Record<keyof ExplainConfig, SettingRole>;
 
 export type RunSetting = keyof typeof RUN_SETTINGS;

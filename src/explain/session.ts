@@ -13,6 +13,7 @@ import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { LoadedModel, ModelForward } from '../model/types.js';
 import { computeBatchPlan, computeDefaultMemoryBudget, computeWorkerBaseBytes, measureBytesPerPoint } from './pool/memory-budget.js';
+import { resolveTarget } from './resolve-target.js';
 import type { GradientRunner } from './ports.js';
 
 export interface ExplainSession {
@@ -131,6 +132,8 @@ export async function openExplainSession(config: ExplainConfig): Promise<Explain
   const { model } = loaded;
   try {
     const preprocess = resolvePreprocess(config.preprocess ?? model.sidecar?.preprocess ?? model.defaultPreprocess ?? '[-1,1]', model.inputShape[2]);
+    // A --target that names no class fails here, before any run (or its manifest) starts.
+    resolveTarget(config.target, new Array<number>(loaded.forward.numClasses).fill(0), loaded.forward.labels);
     const { batchSize, memory } = await planMemory(config, loaded);
     const { layerSplit } = loaded;
     return {
