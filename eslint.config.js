@@ -32,6 +32,8 @@ function importBoundaries() {
     rule(['src/drift/**/*.ts'], [notUseCases(['drift'])], CLI_PACKAGES),
     rule(['src/config/**/*.ts'], [notUseCases()], CLI_PACKAGES),
     rule(['src/model/**/*.ts', 'src/savedmodel/**/*.ts', 'src/image/**/*.ts', 'src/render/**/*.ts', 'src/report/**/*.ts'], [notUseCases(), notConfig], CLI_PACKAGES),
+    // onnx/ is an adapter like savedmodel/ (whose graph JSON helpers it reuses): no use case, CLI, config or model/.
+    rule(['src/onnx/**/*.ts'], [notUseCases(), notConfig, { group: upward(['model']), message: 'onnx/ builds graphs; model/ wraps them, not the reverse' }], CLI_PACKAGES),
     rule(
       ['src/attribution/**/*.ts'],
       [{ group: ['../*', '!../numeric', '!../numeric/*', 'node:*', 'sharp', 'zod', 'protobufjs', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter'], message: 'the attribution core imports tfjs-core and numeric/ only' }],

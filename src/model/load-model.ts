@@ -2,7 +2,7 @@
  * loadModel: `--model PATH` (folder or model JSON) → a LoadedModel whose buildForward gives the
  * attribution core a differentiable F. Reads the files itself (no tfjs-node), so any backend works.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
@@ -19,22 +19,24 @@ import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
 import { resolveSavedModelDir, type SavedModelLoadOptions } from '../savedmodel/read-saved-model.js';
 import { readSavedModelFiles, SavedModelAdapter } from './saved-model-adapter.js';
+import { resolveOnnxPath } from '../onnx/read-onnx.js';
+import { OnnxAdapter, readOnnxFiles } from './onnx-adapter.js';
 import { readSidecarFile, type SidecarFile } from './sidecar-file.js';
 import type { LoadedModel, ModelForward, OutputChoice } from './types.js';
 
 /** How to open a TensorFlow SavedModel (ignored for TensorFlow.js models). */
 export type LoadModelOptions = SavedModelLoadOptions;
 
-async function loadSavedModelAdapter(files: ModelFiles): Promise<ModelAdapter> {
+async function loadSavedModelAdapter(files: ModelFiles, format: 'savedmodel' | 'onnx' = 'savedmodel'): Promise<ModelAdapter> {
   const file = files.modelJsonPath;
   let model;
   try {
     model = await loadGraphModel(createMemoryIOHandler(files));
   } catch (err) {
-    throw toModelError(err, file, 'loading the converted SavedModel');
+    throw toModelError(err, file, format === 'onnx' ? 'loading the converted ONNX model' : 'loading the converted SavedModel');
   }
   try {
-    return new SavedModelAdapter(model, files.json, file);
+    return format === 'onnx' ? new OnnxAdapter(model, files.json, file) : new SavedModelAdapter(model, files.json, file);
   } catch (err) {
     model.dispose();
     throw err;
@@ -245,20 +247,32 @@ class DiskModel implements LoadedModel {
  * Loads a TensorFlow.js graph or layers model from disk: `path` is a folder (with model.json, or exactly
  * one model JSON) or a model JSON file; an igx.json beside it is read and checked. A folder holding a
  * TensorFlow SavedModel (saved_model.pb or .pbtxt) is converted in memory (format 'savedmodel'; `options`
- * picks its signature, tags and input). Uses the current tfjs backend. Errors are IgxError:
+ * picks its signature, tags and input). An .onnx file, or a folder holding exactly one, is converted in
+ * memory too (format 'onnx', NHWC input). Uses the current tfjs backend. Errors are IgxError:
  * E_MODEL_NOT_FOUND, E_MODEL_INVALID, E_MODEL_PATH, E_CONFIG, E_MODEL_OUTPUT (the sidecar's output),
  * E_UNSUPPORTED_OP; for SavedModels also E_MODEL_SIGNATURE and E_MODEL_CHECKSUM.
  */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const savedModelDir = await resolveSavedModelDir(path);
   const saved = savedModelDir === undefined ? undefined : await readSavedModelFiles(savedModelDir, options);
+  // An .onnx file (or a folder holding one) is converted in memory; its igx.json may give an open input size.
+  const onnxPath = saved === undefined ? await resolveOnnxPath(path) : undefined;
+  const onnxSidecar = onnxPath === undefined ? undefined : await readSidecarFile(dirname(onnxPath));
+  const onnx = onnxPath === undefined ? undefined : await readOnnxFiles(onnxPath, { inputShape: onnxSidecar?.sidecar.inputShape });
   // A Keras .keras/.h5 file becomes a layers model in memory, before any model.json is looked for.
-  const kerasKind = saved === undefined ? await detectKerasFile(path) : undefined;
+  const kerasKind = saved === undefined && onnx === undefined ? await detectKerasFile(path) : undefined;
   const files =
-    saved !== undefined ? saved.files : kerasKind !== undefined ? await readKerasFiles(path, kerasKind) : await readModelFiles(await resolveModelJsonPath(path));
+    saved !== undefined
+      ? saved.files
+      : onnx !== undefined
+        ? onnx.files
+        : kerasKind !== undefined
+          ? await readKerasFiles(path, kerasKind)
+          : await readModelFiles(await resolveModelJsonPath(path));
   const modelJsonPath = files.modelJsonPath;
-  const sidecar = await readSidecarFile(files.modelDir);
-  const adapter = savedModelDir === undefined ? await loadAdapter(files) : await loadSavedModelAdapter(files);
+  const sidecar = onnxSidecar ?? (await readSidecarFile(files.modelDir));
+  const adapter =
+    savedModelDir !== undefined ? await loadSavedModelAdapter(files) : onnx !== undefined ? await loadSavedModelAdapter(files, 'onnx') : await loadAdapter(files);
   let model: DiskModel | undefined;
   try {
     const inputShape = resolveInputShape(adapter, modelJsonPath, sidecar);

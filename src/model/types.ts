@@ -2,7 +2,9 @@ import type { LayerSplit } from '../attribution/layer-ig.js';
 import type { ForwardFn } from '../attribution/types.js';
 import type { Sidecar } from './sidecar.js';
 
-export type ModelFormat = 'graph' | 'layers' | 'savedmodel';
+/** The model formats igx loads: the report schema, inspect and the docs take this list. */
+export const MODEL_FORMATS = ['graph', 'layers', 'savedmodel', 'onnx'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
 export { OUTPUT_SPACES, READ_SPACES, type OutputSpace, type ReadSpace } from './output-space.js';
 import type { OutputSpace, ReadSpace } from './output-space.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { READ_SPACES } from '../model/types.js';
+import { MODEL_FORMATS, READ_SPACES } from '../model/types.js';
 import { METHODS, PATH_KINDS, SMOOTH_KINDS, type Method } from '../attribution/types.js';
 
 /** Bump when a field changes meaning or disappears; adding fields keeps the version. */
@@ -28,7 +28,7 @@ export const ReportSchema = z.strictObject({
   configHash: z.string().regex(/^[0-9a-f]{64}$/),
   model: z.strictObject({
     path: z.string(),
-    format: z.enum(['graph', 'layers', 'savedmodel']),
+    format: z.enum(MODEL_FORMATS),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     inputShape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
     output: z.strictObject({ name: z.string(), index: z.number().int(), space: z.enum(READ_SPACES) }),

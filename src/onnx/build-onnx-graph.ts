@@ -1,0 +1,138 @@
+/**
+ * An ONNX graph → the nodes of a TensorFlow.js graph model, differentiable op by op: the image input
+ * becomes an NHWC Placeholder with an open batch, each ONNX node becomes what ONNX_OPS emits for it,
+ * and each graph output an Identity node of its name, in ONNX axis order.
+ */
+import { IgxError } from '../errors.js';
+import { shapeJson } from '../savedmodel/attr-to-json.js';
+import type { GraphJsonNode } from '../savedmodel/build-context.js';
+import { OnnxBuildContext, type BuiltConst } from './onnx-build-context.js';
+import { OnnxNode } from './onnx-node.js';
+import { ONNX_OPS } from './onnx-ops.js';
+import { ONNX_DTYPE, ONNX_DTYPE_NAMES, type OnnxDimMsg, type OnnxValueInfoMsg } from './onnx-proto.js';
+import { NHWC, permute, showShape, type Dim } from './onnx-value.js';
+import type { OnnxFile } from './read-onnx.js';
+
+export interface OnnxGraphTensor {
+  /** The ONNX name, which is also the built graph's node name. */
+  name: string;
+  /** The tfjs tensor's shape (the input NHWC), -1 for the open batch. */
+  shape: number[];
+}
+
+export interface BuiltOnnxGraph {
+  nodes: GraphJsonNode[];
+  /** Const node name → value, in the order the weights are laid out. */
+  consts: Map<string, BuiltConst>;
+  input: OnnxGraphTensor;
+  outputs: OnnxGraphTensor[];
+  /** Ops of the built tfjs graph, by name. */
+  opCounts: Record<string, number>;
+}
+
+export interface BuildOnnxOptions {
+  /** [height, width, channels] for an input whose spatial size the file leaves open (the sidecar's inputShape). */
+  inputShape?: readonly [number, number, number];
+}
+
+const isDefaultDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
+
+/**
+ * Every op of the file igx does not support, at once: E_UNSUPPORTED_OP naming each op type, how many
+ * nodes use it, the first node and the opset.
+ */
+export function findUnsupportedOps(file: OnnxFile): { op: string; count: number; node: string }[] {
+  const found = new Map<string, { op: string; count: number; node: string }>();
+  for (const n of file.graph.node) {
+    const op = isDefaultDomain(n.domain) ? n.opType : `${n.domain}.${n.opType}`;
+    if (isDefaultDomain(n.domain) && Object.hasOwn(ONNX_OPS, n.opType)) continue;
+    const seen = found.get(op);
+    if (seen === undefined) found.set(op, { op, count: 1, node: n.name || n.output[0] || '?' });
+    else seen.count++;
+  }
+  return [...found.values()];
+}
+
+function describeDims(dims: OnnxDimMsg[]): string {
+  return `[${dims.map((d) => (d.value === 'dimParam' ? d.dimParam : String(d.dimValue ?? '?'))).join(',')}]`;
+}
+
+function readInput(ctx: OnnxBuildContext, file: OnnxFile, options: BuildOnnxOptions): { info: OnnxValueInfoMsg; shape: Dim[] } {
+  const inputs = file.graph.input.filter((i) => !file.initializers.has(i.name));
+  if (inputs.length === 0) throw new IgxError('E_MODEL_INVALID', `${file.path}: the ONNX graph has no inputs (igx needs one image input)`);
+  if (inputs.length > 1) {
+    throw new IgxError('E_MODEL_INVALID', `${file.path}: igx needs a model with one image input; this ONNX graph has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
+  }
+  const info = inputs[0] as OnnxValueInfoMsg;
+  const tensor = info.type?.tensorType;
+  if (tensor == null) throw new IgxError('E_MODEL_INVALID', `${file.path}: input '${info.name}' is not a tensor`);
+  if (tensor.elemType !== ONNX_DTYPE.FLOAT) {
+    throw new IgxError('E_UNSUPPORTED_OP', `${file.path}: input '${info.name}' is ${ONNX_DTYPE_NAMES[tensor.elemType] ?? tensor.elemType}; igx feeds float32 images (Integrated Gradients interpolates pixel values)`);
+  }
+  const dims = tensor.shape?.dim ?? [];
+  if (dims.length !== 4) {
+    throw new IgxError('E_MODEL_INVALID', `${file.path}: input '${info.name}' has shape ${describeDims(dims)}; igx needs an image input [batch,channels,height,width]`);
+  }
+  const fixed = dims.map((d) => (d.value === 'dimValue' && Number(d.dimValue) > 0 ? Number(d.dimValue) : undefined));
+  ctx.tracedBatch = fixed[0];
+  const given = options.inputShape;
+  const shape: Dim[] = ['N'];
+  const wanted = given === undefined ? undefined : [given[2], given[0], given[1]];
+  for (let i = 1; i < 4; i++) {
+    const d = fixed[i] ?? wanted?.[i - 1];
+    if (d === undefined) {
+      throw new IgxError(
+        'E_MODEL_INVALID',
+        `${file.path}: input '${info.name}' has shape ${describeDims(dims)}, which leaves channels, height or width open; give "inputShape": [height, width, channels] in the model folder's igx.json`,
+      );
+    }
+    if (fixed[i] !== undefined && wanted !== undefined && fixed[i] !== wanted[i - 1]) {
+      throw new IgxError('E_CONFIG', `igx.json: field inputShape: [${given?.join(',')}] disagrees with ONNX input '${info.name}' of shape ${describeDims(dims)}`);
+    }
+    shape.push(d);
+  }
+  return { info, shape };
+}
+
+export function buildOnnxGraph(file: OnnxFile, options: BuildOnnxOptions = {}): BuiltOnnxGraph {
+  const unsupported = findUnsupportedOps(file);
+  if (unsupported.length > 0) {
+    const list = unsupported.map((u) => `${u.op} ×${u.count} (first: node '${u.node}')`).join(', ');
+    throw new IgxError('E_UNSUPPORTED_OP', `${file.path}: ONNX ops igx does not support (opset ${file.opset}): ${list}`);
+  }
+  const ctx = new OnnxBuildContext(file.path, file.opset);
+  const { info, shape } = readInput(ctx, file, options);
+  const physical = permute(shape, NHWC).map((d) => (d === 'N' ? -1 : d));
+  // The input and outputs keep their ONNX names: they are what --output and the signature show.
+  const inputName = ctx.unique(info.name);
+  const outputNames = file.graph.output.map((o) => ctx.unique(o.name));
+  ctx.nodes.push({ name: inputName, op: 'Placeholder', input: [], attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: shapeJson(physical) } } });
+  ctx.inputRef = inputName;
+  ctx.define(info.name, { dtype: 'float32', shape, perm: [...NHWC], ref: inputName });
+  for (const [name, value] of file.initializers) ctx.define(name, { dtype: value.dtype, shape: [...value.shape], perm: value.shape.map((_, i) => i), konst: value });
+
+  for (const msg of file.graph.node) {
+    const inputs = msg.input.map((name) => (name === '' ? undefined : ctx.value(name, msg.name || msg.opType)));
+    const node = new OnnxNode(msg, inputs, file.path, file.opset);
+    const emit = ONNX_OPS[msg.opType];
+    if (emit === undefined) throw new Error(`no emitter for ${msg.opType}`);
+    const outs = emit(ctx, node);
+    msg.output.forEach((name, i) => {
+      const out = outs[i];
+      if (name === '') return;
+      if (out === undefined) return node.fail(`output ${i} ('${name}')`);
+      ctx.define(name, out);
+    });
+  }
+
+  const outputs: OnnxGraphTensor[] = file.graph.output.map((o, i) => {
+    const v = ctx.value(o.name, 'graph output');
+    if (v.shape.some((d, i) => d === 'N' && i !== 0)) throw new IgxError('E_MODEL_INVALID', `${file.path}: output '${o.name}' of shape ${showShape(v.shape)}`);
+    const name = outputNames[i] as string;
+    ctx.nodes.push({ name, op: 'Identity', input: [ctx.native(v)], attr: { T: { type: 'DT_FLOAT' } } });
+    return { name, shape: v.shape.map((d) => (d === 'N' ? -1 : d)) };
+  });
+  const opCounts: Record<string, number> = {};
+  for (const n of ctx.nodes) opCounts[n.op] = (opCounts[n.op] ?? 0) + 1;
+  return { nodes: ctx.nodes, consts: ctx.consts, input: { name: inputName, shape: physical }, outputs, opCounts: Object.fromEntries(Object.entries(opCounts).sort()) };
+}

@@ -1,0 +1,802 @@
+/**
+ * The ONNX ops igx supports: one table, op type → the tfjs nodes it emits. Images are held NHWC
+ * (physical layout [0, 2, 3, 1] of the ONNX NCHW tensor); each op maps its ONNX axes through its
+ * input's layout, so the graph transposes only where data must really move (a Flatten of a feature
+ * map into features, a channel shuffle). Ops whose inputs are all known at build time (shape arithmetic:
+ * Shape → Gather → Concat → Reshape) fold to constants for the model's input size.
+ */
+import type { OnnxBuildContext } from './onnx-build-context.js';
+import { attrInts, attrString, attrType } from './onnx-build-context.js';
+import type { OnnxNode } from './onnx-node.js';
+import { ONNX_DTYPE } from './onnx-proto.js';
+import {
+  broadcastConst,
+  broadcastShapes,
+  concatConst,
+  elementAt,
+  identityPerm,
+  invertPerm,
+  isIdentityPerm,
+  makeConst,
+  NHWC,
+  numbersOf,
+  permute,
+  sizeOf,
+  sliceConst,
+  transposeConst,
+  type ConstValue,
+  type Dim,
+  type Value,
+} from './onnx-value.js';
+
+export type OpOutput = Omit<Value, 'name'>;
+export type OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => OpOutput[];
+
+const FLOAT_MAX = 3.4028234663852886e38;
+
+const isConst = (v: Value | undefined): v is Value & { konst: ConstValue } => v !== undefined && v.konst !== undefined && v.ref === undefined;
+
+const constOut = (c: ConstValue): OpOutput => ({ dtype: c.dtype, shape: [...c.shape], perm: identityPerm(c.shape.length), konst: c });
+
+const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+
+/** A value's tensor in its own layout (a constant in ONNX order). */
+function live(ctx: OnnxBuildContext, v: Value): { ref: string; perm: number[] } {
+  if (v.ref !== undefined) return { ref: v.ref, perm: v.perm };
+  return { ref: ctx.refIn(v, identityPerm(v.shape.length)), perm: identityPerm(v.shape.length) };
+}
+
+function constInput(n: OnnxNode, i: number, what: string): ConstValue {
+  const v = n.input(i);
+  if (!isConst(v)) n.fail(`${what} (input ${i}) is computed at run time; igx needs it constant for the model's input size`);
+  return v.konst;
+}
+
+function staticDim(n: OnnxNode, d: Dim | undefined, what: string): number {
+  if (typeof d !== 'number') n.fail(`${what} is the open batch size`);
+  return d;
+}
+
+function unary(tfOp: string, attr: (n: OnnxNode) => Record<string, unknown> = () => ({})): OpEmitter {
+  return (ctx: OnnxBuildContext, n: OnnxNode) => {
+    const x = n.input(0);
+    const { ref, perm } = live(ctx, x);
+    return [{ dtype: x.dtype, shape: x.shape, perm, ref: ctx.emit(tfOp, [ref], attr(n), n.name) }];
+  };
+}
+
+const passThrough: OpEmitter = (_ctx: OnnxBuildContext, n: OnnxNode) => {
+  const { name: _name, ...rest } = n.input(0);
+  return [rest];
+};
+
+function foldScalar(op: string, x: Dim, y: Dim, isInt: boolean): Dim {
+  if (x === 'N' || y === 'N') {
+    const [d, other] = x === 'N' ? [x, y] : [y, x];
+    // A batch size is ≥ 1: torch's expand(n, -1, -1) compares the shape with -1.
+    if (op === 'Equal' && other !== 'N' && other <= 0) return 0;
+    if (op === 'Equal' && other === 'N') return 1;
+    if ((op === 'Mul' && other === 1) || ((op === 'Add' || op === 'Sub') && other === 0 && x === 'N') || (op === 'Div' && x === 'N' && y === 1)) return d;
+    throw new Error(`${op} of the open batch size`);
+  }
+  switch (op) {
+    case 'Add':
+      return x + y;
+    case 'Sub':
+      return x - y;
+    case 'Mul':
+      return isInt ? Math.imul(x, y) : Math.fround(x * y);
+    case 'Div':
+      return isInt ? Math.trunc(x / y) : Math.fround(x / y);
+    case 'Pow':
+      return Math.fround(x ** y);
+    default:
+      return x === y ? 1 : 0; // Equal
+  }
+}
+
+function binary(tfOp: string, onnxOp: string): OpEmitter {
+  return (ctx: OnnxBuildContext, n: OnnxNode) => {
+    const a = n.input(0);
+    const b = n.input(1);
+    if (isConst(a) && isConst(b)) {
+      try {
+        const dtype = onnxOp === 'Equal' ? 'bool' : a.dtype;
+        return [constOut(broadcastConst(a.konst, b.konst, dtype, (x, y) => foldScalar(onnxOp, x, y, a.dtype === 'int32')))];
+      } catch (err) {
+        n.fail((err as Error).message);
+      }
+    }
+    const out = ctx.binary(tfOp, a, b, n.name);
+    return [{ ...out, dtype: onnxOp === 'Equal' ? 'bool' : out.dtype }];
+  };
+}
+
+/** Begin and end pads of a conv or pool's two spatial dims, and the output size, as ONNX and PyTorch define them. */
+function spatialPads(n: OnnxNode, inHW: number[], kernel: number[], strides: number[], dilations: number[], isCeil: boolean) {
+  const autoPad = n.string('auto_pad', 'NOTSET');
+  const pads = n.ints('pads', [0, 0, 0, 0]);
+  const begin: number[] = [];
+  const end: number[] = [];
+  const out: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const size = inHW[i] as number;
+    const s = strides[i] as number;
+    const eff = ((kernel[i] as number) - 1) * (dilations[i] as number) + 1;
+    let b = pads[i] as number;
+    let e = pads[i + 2] as number;
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const total = Math.max((Math.ceil(size / s) - 1) * s + eff - size, 0);
+      b = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+      e = total - b;
+    } else if (autoPad === 'VALID') {
+      b = 0;
+      e = 0;
+    }
+    const span = size + b + e - eff;
+    let o = (isCeil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    // PyTorch (and ONNX since opset 19): the last window must start inside the input or its begin pad.
+    if (isCeil && (o - 1) * s >= size + b) o--;
+    begin.push(b);
+    end.push(e);
+    out.push(o);
+  }
+  // Windows past the end pad (ceil_mode) read extra padding that averages never count.
+  const extra = out.map((o, i) => Math.max(0, (o - 1) * (strides[i] as number) + ((kernel[i] as number) - 1) * (dilations[i] as number) + 1 - ((inHW[i] as number) + (begin[i] as number) + (end[i] as number))));
+  return { begin, end, out, extra, eff: kernel.map((k, i) => (k - 1) * (dilations[i] as number) + 1) };
+}
+
+/** TF 'SAME' or 'VALID' where it means exactly these pads, else an explicit PadV2 and 'VALID'. */
+function applyPads(ctx: OnnxBuildContext, n: OnnxNode, ref: string, p: ReturnType<typeof spatialPads>, inHW: number[], strides: number[], padValue: number) {
+  const ends = p.end.map((e, i) => e + (p.extra[i] as number));
+  if (p.begin.every((b) => b === 0) && ends.every((e) => e === 0)) return { ref, padding: 'VALID' };
+  // TF's SAME pads (out − 1)·s + k_eff − in in all, the smaller half first.
+  const isSame = p.extra.every((x) => x === 0) &&
+    p.begin.every((b, i) => {
+      const size = inHW[i] as number;
+      const s = strides[i] as number;
+      const total = Math.max((Math.ceil(size / s) - 1) * s + (p.eff[i] as number) - size, 0);
+      return b === Math.floor(total / 2) && p.end[i] === total - b && p.out[i] === Math.ceil(size / s);
+    });
+  if (isSame) return { ref, padding: 'SAME' };
+  const paddings = makeConst('int32', [4, 2], [0, 0, p.begin[0] as number, ends[0] as number, p.begin[1] as number, ends[1] as number, 0, 0]);
+  const padded = ctx.emit('PadV2', [ref, ctx.constRef(paddings, `${n.name}/paddings`), ctx.scalarRef(padValue, `${n.name}/pad_value`)], { T: attrType('float32') }, `${n.name}/pad`);
+  return { ref: padded, padding: 'VALID' };
+}
+
+function imageInput(n: OnnxNode): { x: Value; inHW: number[] } {
+  const x = n.input(0);
+  if (x.shape.length !== 4) n.fail(`igx supports 2-D ${n.op} only (input of rank 4), not rank ${x.shape.length}`);
+  return { x, inHW: [staticDim(n, x.shape[2], 'height'), staticDim(n, x.shape[3], 'width')] };
+}
+
+const conv: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const { x, inHW } = imageInput(n);
+  const w = constInput(n, 1, 'the weight');
+  if (w.shape.length !== 4) n.fail(`a weight of rank ${w.shape.length}; igx supports 2-D convolutions`);
+  const [outC, inPerGroup, kh, kw] = w.shape as [number, number, number, number];
+  const group = n.int('group', 1);
+  const inC = staticDim(n, x.shape[1], 'channels');
+  if (inPerGroup * group !== inC) n.fail(`weight [${w.shape.join(',')}] with group ${group} does not fit ${inC} input channels`, 'E_MODEL_INVALID');
+  const strides = n.ints('strides', [1, 1]);
+  const dilations = n.ints('dilations', [1, 1]);
+  const p = spatialPads(n, inHW, [kh, kw], strides, dilations, false);
+  const { ref, padding } = applyPads(ctx, n, ctx.refIn(x, NHWC), p, inHW, strides, 0);
+  const attr = {
+    strides: attrInts([1, strides[0] as number, strides[1] as number, 1]),
+    padding: attrString(padding),
+    data_format: attrString('NHWC'),
+    dilations: attrInts([1, dilations[0] as number, dilations[1] as number, 1]),
+    T: attrType('float32'),
+  };
+  let y: string;
+  if (group === 1) {
+    y = ctx.emit('Conv2D', [ref, ctx.constRef(transposeConst(w, [2, 3, 1, 0]), `${n.name}/filter`)], attr, n.name);
+  } else if (inPerGroup === 1 && group === inC) {
+    // Depthwise: output channel c·m + j reads input channel c; TF's filter is [kh, kw, c, m].
+    const m = outC / inC;
+    const filter = transposeConst({ ...w, shape: [inC, m, kh, kw] }, [2, 3, 0, 1]);
+    y = ctx.emit('DepthwiseConv2dNative', [ref, ctx.constRef(filter, `${n.name}/filter`)], attr, n.name);
+  } else {
+    // Grouped (RegNet, ResNeXt): one convolution per group on its slice of the channels.
+    const parts = ctx.emit('Split', [ctx.scalarRef(3, `${n.name}/split_axis`, 'int32'), ref], { num_split: { i: String(group) }, T: attrType('float32') }, `${n.name}/split`);
+    const outPerGroup = outC / group;
+    const filterAll = transposeConst(w, [2, 3, 1, 0]); // [kh, kw, inPerGroup, outC]
+    const convs: string[] = [];
+    for (let g = 0; g < group; g++) {
+      const cols: number[] = Array.from({ length: outPerGroup }, (_, j) => g * outPerGroup + j);
+      const filter = sliceConst(filterAll, 3, cols);
+      convs.push(ctx.emit('Conv2D', [`${parts}:${g}`, ctx.constRef(filter, `${n.name}/filter_${g}`)], attr, `${n.name}/group_${g}`));
+    }
+    y = ctx.emit('ConcatV2', [...convs, ctx.scalarRef(3, `${n.name}/concat_axis`, 'int32')], { N: { i: String(group) }, T: attrType('float32') }, `${n.name}/concat`);
+  }
+  const bias = n.inputs[2];
+  if (bias !== undefined) {
+    if (!isConst(bias)) n.fail('a bias computed at run time');
+    y = ctx.emit('BiasAdd', [y, ctx.constRef(bias.konst, `${n.name}/bias`)], { data_format: attrString('NHWC'), T: attrType('float32') }, `${n.name}/bias_add`);
+  }
+  return [{ dtype: 'float32', shape: [x.shape[0] as Dim, outC, p.out[0] as number, p.out[1] as number], perm: [...NHWC], ref: y }];
+};
+
+function pool(kind: 'max' | 'avg'): OpEmitter {
+  return (ctx: OnnxBuildContext, n: OnnxNode) => {
+    const { x, inHW } = imageInput(n);
+    if (n.inputs.length > 1 || n.msg.output.filter(Boolean).length > 1) n.fail('the Indices output of MaxPool');
+    const kernel = n.ints('kernel_shape', []);
+    if (kernel.length !== 2) n.fail(`kernel_shape [${kernel.join(',')}]; igx supports 2-D pooling`);
+    const strides = n.ints('strides', [1, 1]);
+    const dilations = n.ints('dilations', [1, 1]);
+    if (dilations.some((d) => d !== 1)) n.fail('dilated pooling');
+    const p = spatialPads(n, inHW, kernel, strides, dilations, n.int('ceil_mode', 0) === 1);
+    const isCountingPads = n.int('count_include_pad', 0) === 1;
+    const hasPads = [...p.begin, ...p.end, ...p.extra].some((v) => v !== 0);
+    const x0 = ctx.refIn(x, NHWC);
+    // Average pools that see padding: pad with zeros, pool, and rescale each output by k²/count, the count
+    // of the window's cells that PyTorch divides by (pads only with count_include_pad, never the ceil_mode extra).
+    const isRescaled = kind === 'avg' && hasPads;
+    const { ref, padding } = isRescaled
+      ? applyPads(ctx, n, x0, { ...p, out: p.out.map(() => -1) }, inHW, strides, 0)
+      : applyPads(ctx, n, x0, p, inHW, strides, kind === 'max' ? -FLOAT_MAX : 0);
+    const attr = {
+      ksize: attrInts([1, kernel[0] as number, kernel[1] as number, 1]),
+      strides: attrInts([1, strides[0] as number, strides[1] as number, 1]),
+      padding: attrString(padding),
+      data_format: attrString('NHWC'),
+      T: attrType('float32'),
+    };
+    let y = ctx.emit(kind === 'max' ? 'MaxPool' : 'AvgPool', [ref], attr, n.name);
+    if (isRescaled) {
+      const [oh, ow] = p.out as [number, number];
+      const scale: number[] = [];
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          const count = [i, j].map((o, ax) => {
+            const start = o * (strides[ax] as number) - (p.begin[ax] as number);
+            const stop = Math.min(start + (kernel[ax] as number), (inHW[ax] as number) + (p.end[ax] as number));
+            return isCountingPads ? stop - start : Math.min(stop, inHW[ax] as number) - Math.max(start, 0);
+          });
+          scale.push(((kernel[0] as number) * (kernel[1] as number)) / ((count[0] as number) * (count[1] as number)));
+        }
+      }
+      y = ctx.emit('Mul', [y, ctx.constRef(makeConst('float32', [1, oh, ow, 1], scale), `${n.name}/count_scale`)], { T: attrType('float32') }, `${n.name}/rescale`);
+    }
+    return [{ dtype: 'float32', shape: [x.shape[0] as Dim, x.shape[1] as Dim, p.out[0] as number, p.out[1] as number], perm: [...NHWC], ref: y }];
+  };
+}
+
+function globalPool(tfOp: 'Mean' | 'Max'): OpEmitter {
+  return (ctx: OnnxBuildContext, n: OnnxNode) => {
+    const { x } = imageInput(n);
+    const ref = ctx.emit(tfOp, [ctx.refIn(x, NHWC), ctx.intsRef([1, 2], `${n.name}/axes`)], { keep_dims: { b: true }, T: attrType('float32') }, n.name);
+    return [{ dtype: 'float32', shape: [x.shape[0] as Dim, x.shape[1] as Dim, 1, 1], perm: [...NHWC], ref }];
+  };
+}
+
+function reduce(tfOp: 'Mean' | 'Sum' | 'Max' | 'Min', axesInputSince: number): OpEmitter {
+  return (ctx: OnnxBuildContext, n: OnnxNode) => {
+    const x = n.input(0);
+    const rank = x.shape.length;
+    let axes = n.opset >= axesInputSince && n.inputs[1] !== undefined ? numbersOf(constInput(n, 1, 'axes'), n.where) : n.ints('axes', []);
+    if (axes.length === 0) axes = n.int('noop_with_empty_axes', 0) === 1 ? [] : identityPerm(rank);
+    axes = axes.map((a) => normAxis(a, rank));
+    if (axes.length === 0) return passThrough(ctx, n);
+    const keep = n.int('keepdims', 1) === 1;
+    const { ref, perm } = live(ctx, x);
+    const phys = axes.map((a) => perm.indexOf(a)).sort((a, b) => a - b);
+    const y = ctx.emit(tfOp, [ref, ctx.intsRef(phys, `${n.name}/axes`)], { keep_dims: { b: keep }, T: attrType(x.dtype) }, n.name);
+    const shape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+    const outPerm = keep ? perm : perm.filter((a) => !axes.includes(a)).map((a) => a - axes.filter((r) => r < a).length);
+    return [{ dtype: x.dtype, shape, perm: outPerm, ref: y }];
+  };
+}
+
+const gemm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const a = n.input(0);
+  const b = n.input(1);
+  if (a.shape.length !== 2 || b.shape.length !== 2) n.fail(`Gemm of ranks ${a.shape.length} and ${b.shape.length}`, 'E_MODEL_INVALID');
+  const transA = n.int('transA', 0) === 1;
+  const transB = n.int('transB', 0) === 1;
+  const alpha = n.float('alpha', 1);
+  const beta = n.float('beta', 1);
+  let bRef: string;
+  let isBTransposed = false;
+  let outCols: Dim;
+  if (isConst(b)) {
+    let bm = transB ? transposeConst(b.konst, [1, 0]) : b.konst;
+    if (alpha !== 1) bm = { ...bm, data: Float32Array.from(bm.data as Float32Array, (v) => v * alpha) };
+    bRef = ctx.constRef(bm, `${n.name}/weight`);
+    outCols = bm.shape[1] as number;
+  } else {
+    bRef = ctx.native(b);
+    isBTransposed = transB;
+    outCols = (transB ? b.shape[0] : b.shape[1]) as Dim;
+  }
+  let y = ctx.emit('MatMul', [ctx.native(a), bRef], { transpose_a: { b: transA }, transpose_b: { b: isBTransposed }, T: attrType('float32') }, n.name);
+  if (!isConst(b) && alpha !== 1) y = ctx.emit('Mul', [y, ctx.scalarRef(alpha, `${n.name}/alpha`)], { T: attrType('float32') }, `${n.name}/alpha_mul`);
+  let out: Value = { name: n.name, dtype: 'float32', shape: [(transA ? a.shape[1] : a.shape[0]) as Dim, outCols], perm: [0, 1], ref: y };
+  const c = n.inputs[2];
+  if (c !== undefined) {
+    const scaled: Value = isConst(c) && beta !== 1 ? { ...c, konst: { ...c.konst, data: Float32Array.from(c.konst.data as Float32Array, (v) => v * beta) } } : c;
+    if (!isConst(c) && beta !== 1) n.fail('Gemm with beta ≠ 1 on a C computed at run time');
+    out = ctx.binary('AddV2', out, scaled, `${n.name}/bias_add`);
+  }
+  return [out];
+};
+
+const matMul: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const a = n.input(0);
+  const b = n.input(1);
+  if (a.shape.length < 2 || b.shape.length < 2) n.fail('MatMul of a vector');
+  const k = a.shape[a.shape.length - 1] as Dim;
+  const cols = b.shape[b.shape.length - 1] as Dim;
+  if (b.shape.length === 2) {
+    const lead = a.shape.slice(0, -1);
+    const a2 = a.shape.length === 2 ? ctx.native(a) : ctx.emit('Reshape', [ctx.native(a), ctx.intsRef([-1, staticDim(n, k, 'the inner dim')], `${n.name}/flat_shape`)], {}, `${n.name}/flat`);
+    let y = ctx.emit('MatMul', [a2, ctx.native(b)], { transpose_a: { b: false }, transpose_b: { b: false }, T: attrType('float32') }, n.name);
+    const shape = [...lead, cols];
+    if (a.shape.length > 2) y = ctx.emit('Reshape', [y, ctx.shapeRef(shape, `${n.name}/out_shape`)], {}, `${n.name}/unflat`);
+    return [{ dtype: 'float32', shape, perm: identityPerm(shape.length), ref: y }];
+  }
+  const lead = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (lead === undefined) return n.fail('batch dims that do not broadcast', 'E_MODEL_INVALID');
+  const rank = lead.length + 2;
+  const id = identityPerm(rank);
+  const y = ctx.emit('BatchMatMulV2', [ctx.broadcastRef(a, rank, id), ctx.broadcastRef(b, rank, id)], { adj_x: { b: false }, adj_y: { b: false }, T: attrType('float32') }, n.name);
+  const shape = [...lead, a.shape[a.shape.length - 2] as Dim, cols];
+  return [{ dtype: 'float32', shape, perm: id, ref: y }];
+};
+
+const batchNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => constInput(n, i, ['scale', 'B', 'mean', 'var'][i - 1] as string).data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const eps = n.float('epsilon', 1e-5);
+  const c = (scale as Float32Array).length;
+  // y = (x − mean)·scale/√(var + ε) + B as one multiply and one add, in float64 then rounded.
+  const mul = Float64Array.from(scale as Float32Array, (s, i) => s / Math.sqrt((variance as Float32Array)[i] as number + eps));
+  const add = Float64Array.from(mul, (m, i) => ((bias as Float32Array)[i] as number) - ((mean as Float32Array)[i] as number) * m);
+  const shape = [c, ...new Array<number>(Math.max(0, x.shape.length - 2)).fill(1)];
+  const asValue = (data: Float64Array, tag: string): Value => ({ name: `${n.name}/${tag}`, dtype: 'float32', shape, perm: identityPerm(shape.length), konst: { dtype: 'float32', shape, data: Float32Array.from(data) } });
+  const y = ctx.binary('Mul', x, asValue(mul, 'scale'), `${n.name}/scale`);
+  return [ctx.binary('AddV2', y, asValue(add, 'offset'), n.name)];
+};
+
+const clip: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const bound = (i: number, attr: string, fallback: number): number => {
+    if (n.opset < 11) return n.float(attr, fallback);
+    const v = n.inputs[i];
+    return v === undefined ? fallback : (numbersOf(constInput(n, i, attr), n.where)[0] as number);
+  };
+  const lo = bound(1, 'min', -Infinity);
+  const hi = bound(2, 'max', Infinity);
+  const { ref, perm } = live(ctx, x);
+  let y: string;
+  if (lo === 0 && hi === 6) y = ctx.emit('Relu6', [ref], { T: attrType('float32') }, n.name);
+  else if (lo === 0 && hi === Infinity) y = ctx.emit('Relu', [ref], { T: attrType('float32') }, n.name);
+  else {
+    const clamp = (v: number): number => Math.max(-FLOAT_MAX, Math.min(FLOAT_MAX, v));
+    y = ctx.emit('ClipByValue', [ref, ctx.scalarRef(clamp(lo), `${n.name}/min`), ctx.scalarRef(clamp(hi), `${n.name}/max`)], { T: attrType('float32') }, n.name);
+  }
+  return [{ dtype: x.dtype, shape: x.shape, perm, ref: y }];
+};
+
+/** max(0, min(1, αx + β)). */
+function emitHardSigmoid(ctx: OnnxBuildContext, ref: string, alpha: number, beta: number, hint: string): string {
+  const t = ctx.emit('Mul', [ref, ctx.scalarRef(alpha, `${hint}/alpha`)], { T: attrType('float32') }, `${hint}/mul`);
+  const u = ctx.emit('AddV2', [t, ctx.scalarRef(beta, `${hint}/beta`)], { T: attrType('float32') }, `${hint}/add`);
+  return ctx.emit('ClipByValue', [u, ctx.scalarRef(0, `${hint}/zero`), ctx.scalarRef(1, `${hint}/one`)], { T: attrType('float32') }, hint);
+}
+
+const hardSigmoid: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const { ref, perm } = live(ctx, x);
+  return [{ dtype: x.dtype, shape: x.shape, perm, ref: emitHardSigmoid(ctx, ref, n.float('alpha', 0.2), n.float('beta', 0.5), n.name) }];
+};
+
+const hardSwish: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const { ref, perm } = live(ctx, x);
+  const gate = emitHardSigmoid(ctx, ref, 1 / 6, 0.5, `${n.name}/gate`);
+  return [{ dtype: x.dtype, shape: x.shape, perm, ref: ctx.emit('Mul', [ref, gate], { T: attrType('float32') }, n.name) }];
+};
+
+const flatten: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const axis = normAxis(n.int('axis', 1), x.shape.length);
+  const shape = [ctx.product(x.shape.slice(0, axis), n.where), ctx.product(x.shape.slice(axis), n.where)];
+  return [ctx.reshape(x, shape, n.name)];
+};
+
+const reshape: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const target = constInput(n, 1, 'the shape');
+  const allowZero = n.int('allowzero', 0) === 1;
+  const dims: Dim[] = Array.from({ length: target.shape[0] ?? 0 }, (_, i) => elementAt(target, i));
+  const out = dims.map((d, i) => (d === 0 && !allowZero ? (x.shape[i] as Dim) : d));
+  // An export traced at a fixed batch states it as a number; where the input's batch is open, it is the batch.
+  const traced = ctx.tracedBatch;
+  if (traced !== undefined && x.shape[0] === 'N' && out[0] === traced && !out.includes('N')) out[0] = 'N';
+  const known = (list: Dim[]): number => list.reduce<number>((p, d) => (d === 'N' || d === -1 ? p : p * d), 1);
+  const inHasN = x.shape.includes('N');
+  const outHasN = out.includes('N');
+  const free = out.indexOf(-1);
+  if (free >= 0) {
+    if (inHasN && !outHasN) {
+      if (known(x.shape) !== known(out)) n.fail(`reshape of ${JSON.stringify(x.shape)} into [${dims.join(',')}] folds the batch size into other dims`);
+      out[free] = 'N';
+    } else out[free] = known(x.shape) / known(out);
+  }
+  if (!x.konst && known(x.shape) !== known(out)) n.fail(`cannot reshape [${x.shape.join(',')}] into [${out.join(',')}]`, 'E_MODEL_INVALID');
+  if (isConst(x)) return [constOut({ ...x.konst, shape: out as number[] })];
+  return [ctx.reshape(x, out, n.name)];
+};
+
+const transpose: OpEmitter = (_ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const t = n.ints('perm', identityPerm(rank).reverse());
+  if (isConst(x)) return [constOut(transposeConst(x.konst, t))];
+  // No data moves: the layout is relabelled, physical axis i now holds ONNX axis tinv[perm[i]].
+  const inv = invertPerm(t);
+  return [{ dtype: x.dtype, shape: permute(x.shape, t), perm: x.perm.map((p) => inv[p] as number), ref: x.ref as string }];
+};
+
+const concat: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const xs = n.inputs.filter((v): v is Value => v !== undefined);
+  const rank = (xs[0] as Value).shape.length;
+  const axis = normAxis(n.int('axis', 0), rank);
+  if (xs.every(isConst)) return [constOut(concatConst(xs.map((v) => v.konst), axis))];
+  const perm = (xs.find((v) => !isConst(v) && !isIdentityPerm(v.perm)) ?? xs.find((v) => !isConst(v)) as Value).perm;
+  const refs = xs.map((v) => ctx.refIn(v, perm));
+  const ref = ctx.emit('ConcatV2', [...refs, ctx.scalarRef(perm.indexOf(axis), `${n.name}/axis`, 'int32')], { N: { i: String(refs.length) }, T: attrType(xs[0]?.dtype ?? 'float32') }, n.name);
+  const shape = [...(xs[0] as Value).shape];
+  shape[axis] = xs.reduce((s, v) => s + staticDim(n, v.shape[axis], 'the concatenated dim'), 0);
+  return [{ dtype: (xs[0] as Value).dtype, shape, perm: [...perm], ref }];
+};
+
+const split: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const axis = normAxis(n.int('axis', 0), rank);
+  const dim = staticDim(n, x.shape[axis], 'the split dim');
+  const count = n.msg.output.length;
+  let sizes = n.opset >= 13 && n.inputs[1] !== undefined ? numbersOf(constInput(n, 1, 'split'), n.where) : n.ints('split', []);
+  if (sizes.length === 0) {
+    const each = Math.ceil(dim / count);
+    sizes = Array.from({ length: count }, (_, i) => Math.min(each, dim - i * each));
+  }
+  if (isConst(x)) {
+    let start = 0;
+    return sizes.map((s) => {
+      const out = sliceConst(x.konst, axis, Array.from({ length: s }, (_, i) => start + i));
+      start += s;
+      return constOut(out);
+    });
+  }
+  const { ref, perm } = live(ctx, x);
+  const y = ctx.emit('SplitV', [ref, ctx.intsRef(sizes, `${n.name}/sizes`), ctx.scalarRef(perm.indexOf(axis), `${n.name}/axis`, 'int32')], { num_split: { i: String(sizes.length) }, T: attrType(x.dtype) }, n.name);
+  return sizes.map((s, i) => ({ dtype: x.dtype, shape: x.shape.map((d, a) => (a === axis ? s : d)), perm, ref: `${y}:${i}` }));
+};
+
+/** ONNX Slice bounds for one axis, clamped as the spec says: [begin, end) by step, and the count. */
+function sliceBounds(start: number, end: number, step: number, dim: number): { begin: number; end: number; count: number } {
+  const wrap = (v: number): number => (v < 0 ? v + dim : v);
+  if (step > 0) {
+    const b = Math.min(Math.max(wrap(start), 0), dim);
+    const e = Math.min(Math.max(wrap(end), 0), dim);
+    return { begin: b, end: e, count: Math.max(0, Math.ceil((e - b) / step)) };
+  }
+  const b = Math.min(Math.max(wrap(start), 0), dim - 1);
+  const e = Math.min(Math.max(wrap(end), -1), dim - 1);
+  return { begin: b, end: e, count: Math.max(0, Math.ceil((b - e) / -step)) };
+}
+
+const slice: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const read = (i: number, attr: string): number[] | undefined =>
+    n.opset >= 10 ? (n.inputs[i] === undefined ? undefined : numbersOf(constInput(n, i, attr), n.where)) : n.has(attr) ? n.ints(attr, []) : undefined;
+  const starts = read(1, 'starts') ?? [];
+  const ends = read(2, 'ends') ?? [];
+  const axes = (read(3, 'axes') ?? identityPerm(starts.length)).map((a) => normAxis(a, rank));
+  const steps = read(4, 'steps') ?? starts.map(() => 1);
+  const bounds = new Map<number, { begin: number; end: number; count: number; step: number }>();
+  axes.forEach((a, i) => {
+    const d = x.shape[a] as Dim;
+    const step = steps[i] as number;
+    if (d === 'N') {
+      if ((starts[i] as number) === 0 && step === 1 && (ends[i] as number) >= 2147483647) return; // the whole batch
+      n.fail('slicing the batch dim');
+    }
+    bounds.set(a, { ...sliceBounds(starts[i] as number, ends[i] as number, step, d), step });
+  });
+  const shape = x.shape.map((d, a) => bounds.get(a)?.count ?? d);
+  if (isConst(x)) {
+    let c = x.konst;
+    for (const [a, b] of bounds) c = sliceConst(c, a, Array.from({ length: b.count }, (_, k) => b.begin + k * b.step));
+    return [constOut(c)];
+  }
+  const { ref, perm } = live(ctx, x);
+  const begin: number[] = [];
+  const end: number[] = [];
+  const strides: number[] = [];
+  let beginMask = 0;
+  let endMask = 0;
+  perm.forEach((a, i) => {
+    const b = bounds.get(a);
+    begin.push(b?.begin ?? 0);
+    end.push(b?.end ?? 0);
+    strides.push(b?.step ?? 1);
+    if (b === undefined) beginMask |= 1 << i;
+    if (b === undefined || b.end < 0) endMask |= 1 << i;
+  });
+  const y = ctx.emit(
+    'StridedSlice',
+    [ref, ctx.intsRef(begin, `${n.name}/begin`), ctx.intsRef(end, `${n.name}/end`), ctx.intsRef(strides, `${n.name}/strides`)],
+    { begin_mask: { i: String(beginMask) }, end_mask: { i: String(endMask) }, T: attrType(x.dtype), Index: attrType('int32') },
+    n.name,
+  );
+  return [{ dtype: x.dtype, shape, perm, ref: y }];
+};
+
+const gather: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const axis = normAxis(n.int('axis', 0), rank);
+  const indices = constInput(n, 1, 'the indices');
+  const dim = x.shape[axis] as Dim;
+  const list = numbersOf(indices, n.where).map((i) => (i < 0 ? staticDim(n, dim, 'the gathered dim') + i : i));
+  const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
+  if (isConst(x)) return [constOut({ ...sliceConst(x.konst, axis, list), shape: shape as number[] })];
+  staticDim(n, dim, 'the gathered dim');
+  const { ref, perm } = live(ctx, x);
+  const p = perm.indexOf(axis);
+  const k = indices.shape.length;
+  const outPerm = perm.flatMap((a) => (a === axis ? identityPerm(k).map((j) => axis + j) : [a < axis ? a : a + k - 1]));
+  if (k === 0) {
+    // One index: a strided slice that drops the axis (tfjs differentiates it without scatter kernels).
+    const begin = perm.map((_, i) => (i === p ? (list[0] as number) : 0));
+    const end = perm.map((_, i) => (i === p ? (list[0] as number) + 1 : 0));
+    const mask = perm.reduce((m, _, i) => (i === p ? m : m | (1 << i)), 0);
+    const y = ctx.emit(
+      'StridedSlice',
+      [ref, ctx.intsRef(begin, `${n.name}/begin`), ctx.intsRef(end, `${n.name}/end`), ctx.intsRef(perm.map(() => 1), `${n.name}/strides`)],
+      { begin_mask: { i: String(mask) }, end_mask: { i: String(mask) }, shrink_axis_mask: { i: String(1 << p) }, T: attrType(x.dtype), Index: attrType('int32') },
+      n.name,
+    );
+    return [{ dtype: x.dtype, shape, perm: outPerm, ref: y }];
+  }
+  const y = ctx.emit('GatherV2', [ref, ctx.constRef(makeConst('int32', indices.shape, list), `${n.name}/indices`), ctx.scalarRef(p, `${n.name}/axis`, 'int32')], { batch_dims: { i: '0' } }, n.name);
+  return [{ dtype: x.dtype, shape, perm: outPerm, ref: y }];
+};
+
+function axesOf(n: OnnxNode, since: number): number[] | undefined {
+  if (n.opset >= since) return n.inputs[1] === undefined ? undefined : numbersOf(constInput(n, 1, 'axes'), n.where);
+  return n.has('axes') ? n.ints('axes', []) : undefined;
+}
+
+const unsqueeze: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const axes = axesOf(n, 13) ?? [];
+  const rank = x.shape.length + axes.length;
+  const norm = axes.map((a) => normAxis(a, rank));
+  const shape: Dim[] = [];
+  let k = 0;
+  for (let a = 0; a < rank; a++) shape.push(norm.includes(a) ? 1 : (x.shape[k++] as Dim));
+  if (isConst(x)) return [constOut({ ...x.konst, shape: shape as number[] })];
+  return [ctx.reshape(x, shape, n.name)];
+};
+
+const squeeze: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const axes = (axesOf(n, 13) ?? identityPerm(x.shape.length).filter((a) => x.shape[a] === 1)).map((a) => normAxis(a, x.shape.length));
+  const shape = x.shape.filter((_, a) => !axes.includes(a));
+  if (isConst(x)) return [constOut({ ...x.konst, shape: shape as number[] })];
+  return [ctx.reshape(x, shape, n.name)];
+};
+
+const shapeOp: OpEmitter = (_ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const start = normAxis(n.int('start', 0), rank);
+  const end = n.has('end') ? normAxis(n.int('end', rank), rank) : rank;
+  const dims = x.shape.slice(Math.max(0, start), Math.min(rank, end));
+  return [constOut(makeConst('int32', [dims.length], dims))];
+};
+
+const constant: OpEmitter = (_ctx: OnnxBuildContext, n: OnnxNode) => {
+  const t = n.tensor('value');
+  if (t !== undefined) return [constOut(t)];
+  if (n.has('value_float')) return [constOut(makeConst('float32', [], [n.float('value_float', 0)]))];
+  const floats = n.floats('value_floats');
+  if (n.has('value_floats') && floats !== undefined) return [constOut(makeConst('float32', [floats.length], floats))];
+  if (n.has('value_int')) return [constOut(makeConst('int32', [], [n.int('value_int', 0)]))];
+  if (n.has('value_ints')) {
+    const ints = n.ints('value_ints', []);
+    return [constOut(makeConst('int32', [ints.length], ints))];
+  }
+  return n.fail('a Constant without a tensor, float or int value (sparse or string constants)');
+};
+
+const constantOfShape: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const shapeConst = constInput(n, 0, 'the shape');
+  const dims: Dim[] = Array.from({ length: shapeConst.shape[0] ?? 0 }, (_, i) => elementAt(shapeConst, i));
+  const fill = n.tensor('value') ?? makeConst('float32', [1], [0]);
+  const v = (fill.data as ArrayLike<number>)[0] ?? 0;
+  if (!dims.includes('N')) return [constOut(makeConst(fill.dtype, dims as number[], new Array<number>(sizeOf(dims as number[])).fill(v)))];
+  const ref = ctx.emit('Fill', [ctx.shapeRef(dims, `${n.name}/shape`), ctx.scalarRef(v, `${n.name}/value`, fill.dtype)], { T: attrType(fill.dtype), index_type: attrType('int32') }, n.name);
+  return [{ dtype: fill.dtype, shape: dims, perm: identityPerm(dims.length), ref }];
+};
+
+function dtypeOfOnnx(type: number): Value['dtype'] {
+  if (type === ONNX_DTYPE.FLOAT || type === ONNX_DTYPE.DOUBLE || type === ONNX_DTYPE.FLOAT16) return 'float32';
+  if (type === ONNX_DTYPE.BOOL) return 'bool';
+  return 'int32';
+}
+
+const cast: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const to = dtypeOfOnnx(n.int('to', ONNX_DTYPE.FLOAT));
+  if (to === x.dtype) return passThrough(ctx, n);
+  if (isConst(x)) {
+    const elems = Array.from(x.konst.data as ArrayLike<Dim>, (d) => (d === 'N' ? d : to === 'int32' ? Math.trunc(d) : to === 'bool' ? (d ? 1 : 0) : d));
+    return [constOut(makeConst(to, x.konst.shape, elems))];
+  }
+  const { ref, perm } = live(ctx, x);
+  return [{ dtype: to, shape: x.shape, perm, ref: ctx.emit('Cast', [ref], { SrcT: attrType(x.dtype), DstT: attrType(to) }, n.name) }];
+};
+
+const pow: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const e = n.input(1);
+  if (isConst(e) && e.konst.shape.every((d) => d === 1) && !isConst(x)) {
+    const exponent = (e.konst.data as ArrayLike<number>)[0];
+    if (exponent === 2) return unary('Square')(ctx, n);
+    if (exponent === 0.5) return unary('Sqrt')(ctx, n);
+    if (exponent === 1) return passThrough(ctx, n);
+  }
+  return binary('Pow', 'Pow')(ctx, n);
+};
+
+const softmax: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const axis = normAxis(n.int('axis', n.opset >= 13 ? -1 : 1), rank);
+  if (n.opset < 13 && axis !== rank - 1) n.fail(`Softmax before opset 13 over axes ${axis}..${rank - 1} (igx supports the last axis)`);
+  const { perm: own } = live(ctx, x);
+  const perm = own[own.length - 1] === axis ? own : [...own.filter((a) => a !== axis), axis];
+  const ref = ctx.emit('Softmax', [ctx.refIn(x, perm)], { T: attrType('float32') }, n.name);
+  return [{ dtype: x.dtype, shape: x.shape, perm, ref }];
+};
+
+const layerNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const axis = normAxis(n.int('axis', -1), rank);
+  const eps = n.float('epsilon', 1e-5);
+  const { ref, perm } = live(ctx, x);
+  const phys = identityPerm(rank).filter((i) => (perm[i] as number) >= axis);
+  const axes = ctx.intsRef(phys, `${n.name}/axes`);
+  const T = { T: attrType('float32') };
+  const mean = ctx.emit('Mean', [ref, axes], { keep_dims: { b: true }, ...T }, `${n.name}/mean`);
+  const centred = ctx.emit('Sub', [ref, mean], T, `${n.name}/centred`);
+  const variance = ctx.emit('Mean', [ctx.emit('Square', [centred], T, `${n.name}/square`), axes], { keep_dims: { b: true }, ...T }, `${n.name}/variance`);
+  const inv = ctx.emit('Rsqrt', [ctx.emit('AddV2', [variance, ctx.scalarRef(eps, `${n.name}/epsilon`)], T, `${n.name}/add_eps`)], T, `${n.name}/rsqrt`);
+  const normed: Value = { name: `${n.name}/normed`, dtype: 'float32', shape: x.shape, perm, ref: ctx.emit('Mul', [centred, inv], T, `${n.name}/normed`) };
+  let y = ctx.binary('Mul', normed, n.input(1), `${n.name}/scale`);
+  if (n.inputs[2] !== undefined) y = ctx.binary('AddV2', y, n.input(2), n.name);
+  return [y];
+};
+
+const expand: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const target = constInput(n, 1, 'the shape');
+  const dims: Dim[] = Array.from({ length: target.shape[0] ?? 0 }, (_, i) => elementAt(target, i));
+  const shape = broadcastShapes(x.shape, dims);
+  if (shape === undefined) return n.fail(`shape ${JSON.stringify(x.shape)} does not broadcast to [${dims.join(',')}]`, 'E_MODEL_INVALID');
+  const rank = shape.length;
+  const id = identityPerm(rank);
+  const ref = ctx.emit('BroadcastTo', [ctx.broadcastRef(x, rank, id), ctx.shapeRef(shape, `${n.name}/shape`)], { T: attrType(x.dtype), Tidx: attrType('int32') }, n.name);
+  return [{ dtype: x.dtype, shape, perm: id, ref }];
+};
+
+/** `c` broadcast to `shape` (a copy). */
+function expandConst(c: ConstValue, shape: number[]): ConstValue {
+  return broadcastConst(c, makeConst(c.dtype, shape, new Array<number>(sizeOf(shape)).fill(0)), c.dtype, (x) => x);
+}
+
+const where: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const [c, a, b] = [n.input(0), n.input(1), n.input(2)];
+  const shape = broadcastShapes(broadcastShapes(c.shape, a.shape) ?? [], b.shape);
+  if (shape === undefined) return n.fail('inputs that do not broadcast', 'E_MODEL_INVALID');
+  if (isConst(c) && isConst(a) && isConst(b)) {
+    const [cc, ac, bc] = [c, a, b].map((v) => expandConst(v.konst, shape as number[])) as [ConstValue, ConstValue, ConstValue];
+    const elems = Array.from({ length: sizeOf(shape as number[]) }, (_, i) => (elementAt(cc, i) ? elementAt(ac, i) : elementAt(bc, i)));
+    return [constOut(makeConst(a.dtype, shape as number[], elems))];
+  }
+  const rank = shape.length;
+  const id = identityPerm(rank);
+  const ref = ctx.emit('SelectV2', [ctx.broadcastRef(c, rank, id), ctx.broadcastRef(a, rank, id), ctx.broadcastRef(b, rank, id)], { T: attrType(a.dtype) }, n.name);
+  return [{ dtype: a.dtype, shape, perm: id, ref }];
+};
+
+const pad: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  const pads = n.opset >= 11 ? numbersOf(constInput(n, 1, 'pads'), n.where) : n.ints('pads', []);
+  let axes = identityPerm(rank);
+  if (n.opset >= 18 && n.inputs[3] !== undefined) axes = numbersOf(constInput(n, 3, 'axes'), n.where).map((a) => normAxis(a, rank));
+  const value = n.opset >= 11 ? (n.inputs[2] === undefined ? 0 : (numbersOf(constInput(n, 2, 'constant_value'), n.where)[0] ?? 0)) : n.float('value', 0);
+  const mode = n.string('mode', 'constant');
+  if (pads.some((p) => p < 0)) n.fail('negative pads (cropping)');
+  const before = new Map(axes.map((a, i) => [a, pads[i] as number]));
+  const after = new Map(axes.map((a, i) => [a, pads[i + axes.length] as number]));
+  const { ref, perm } = live(ctx, x);
+  const paddings = perm.flatMap((a) => [before.get(a) ?? 0, after.get(a) ?? 0]);
+  const list = makeConst('int32', [rank, 2], paddings);
+  let y: string;
+  if (mode === 'constant') {
+    y = ctx.emit('PadV2', [ref, ctx.constRef(list, `${n.name}/paddings`), ctx.scalarRef(value, `${n.name}/value`, x.dtype)], { T: attrType(x.dtype) }, n.name);
+  } else if (mode === 'reflect') {
+    y = ctx.emit('MirrorPad', [ref, ctx.constRef(list, `${n.name}/paddings`)], { mode: attrString('REFLECT'), T: attrType(x.dtype) }, n.name);
+  } else {
+    return n.fail(`mode '${mode}' (igx pads with 'constant' and 'reflect')`);
+  }
+  const shape = x.shape.map((d, a) => (d === 'N' ? d : d + (before.get(a) ?? 0) + (after.get(a) ?? 0)));
+  return [{ dtype: x.dtype, shape, perm, ref: y }];
+};
+
+/** ONNX op type (default domain) → what igx emits for it. */
+export const ONNX_OPS: Readonly<Record<string, OpEmitter>> = {
+  Conv: conv,
+  Gemm: gemm,
+  MatMul: matMul,
+  Add: binary('AddV2', 'Add'),
+  Sub: binary('Sub', 'Sub'),
+  Mul: binary('Mul', 'Mul'),
+  Div: binary('RealDiv', 'Div'),
+  Pow: pow,
+  Equal: binary('Equal', 'Equal'),
+  Relu: unary('Relu'),
+  LeakyRelu: unary('LeakyRelu', (n) => ({ alpha: { f: n.float('alpha', 0.01) } })),
+  Sigmoid: unary('Sigmoid'),
+  Tanh: unary('Tanh'),
+  Erf: unary('Erf'),
+  Sqrt: unary('Sqrt'),
+  Neg: unary('Neg'),
+  Exp: unary('Exp'),
+  Abs: unary('Abs'),
+  Reciprocal: unary('Reciprocal'),
+  Clip: clip,
+  HardSigmoid: hardSigmoid,
+  HardSwish: hardSwish,
+  BatchNormalization: batchNorm,
+  LayerNormalization: layerNorm,
+  Softmax: softmax,
+  MaxPool: pool('max'),
+  AveragePool: pool('avg'),
+  GlobalAveragePool: globalPool('Mean'),
+  GlobalMaxPool: globalPool('Max'),
+  ReduceMean: reduce('Mean', 18),
+  ReduceSum: reduce('Sum', 13),
+  ReduceMax: reduce('Max', 18),
+  ReduceMin: reduce('Min', 18),
+  Flatten: flatten,
+  Reshape: reshape,
+  Transpose: transpose,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Gather: gather,
+  Unsqueeze: unsqueeze,
+  Squeeze: squeeze,
+  Shape: shapeOp,
+  Constant: constant,
+  ConstantOfShape: constantOfShape,
+  Expand: expand,
+  Where: where,
+  Cast: cast,
+  Pad: pad,
+  Identity: passThrough,
+  Dropout: passThrough,
+};

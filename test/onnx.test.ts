@@ -1,0 +1,214 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import protobuf from 'protobufjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
+import { selectBackend } from '../src/engine/backend.js';
+import { isIgxError } from '../src/errors.js';
+import { loadModel } from '../src/model/load-model.js';
+import { getOnnxRoot, ONNX_PROTO } from '../src/onnx/onnx-proto.js';
+import { assertOnnxCheck, checkOnnxFixture, ONNX_FIXTURES, readNpy } from './support/onnx-check.js';
+import { ROOT } from './support/paths.js';
+
+before(async () => {
+  await selectBackend('wasm');
+});
+
+/** The model a test builds: NCHW float input, nodes, float initializers (raw or external). */
+interface TinyModel {
+  input?: { name: string; dims: (number | string)[] } | null;
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[]> }[];
+  initializers?: { name: string; dims: number[]; values: number[]; external?: { location: string; offset?: number; length?: number } }[];
+  output: string;
+}
+
+function encodeModel(m: TinyModel): Uint8Array {
+  const type = getOnnxRoot().lookupType('onnx.ModelProto');
+  const attr = (name: string, v: number | number[]): Record<string, unknown> =>
+    Array.isArray(v) ? { name, type: 7, ints: v } : Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
+  const dims = (list: (number | string)[]): Record<string, unknown>[] => list.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
+  const tensorType = (list: (number | string)[]): Record<string, unknown> => ({ tensorType: { elemType: 1, shape: { dim: dims(list) } } });
+  const msg = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    producerName: 'igx-test',
+    graph: {
+      name: 'tiny',
+      node: m.nodes.map((n, i) => ({ opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op}_${i}`, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)) })),
+      input: m.input === null ? [] : [{ name: m.input?.name ?? 'x', type: tensorType(m.input?.dims ?? ['batch', 3, 4, 4]) }],
+      output: [{ name: m.output, type: tensorType(['batch', 1]) }],
+      initializer: (m.initializers ?? []).map((t) =>
+        t.external === undefined
+          ? { name: t.name, dims: t.dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(t.values).buffer) }
+          : {
+              name: t.name,
+              dims: t.dims,
+              dataType: 1,
+              dataLocation: 1,
+              externalData: Object.entries(t.external).map(([key, value]) => ({ key, value: String(value) })),
+            },
+      ),
+    },
+  };
+  return type.encode(type.fromObject(msg)).finish();
+}
+
+/** x [N,3,4,4] → 1×1 conv to 2 channels → global average → flatten: F = mean over pixels of W·x + b. */
+const CONV_W = [0.5, -1, 2, 0.25, 1.5, -0.75];
+const CONV_B = [0.1, -0.2];
+function convModel(weight: TinyModel['initializers'] extends (infer T)[] | undefined ? Partial<T> : never = {}): TinyModel {
+  return {
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [1, 1] } },
+      { op: 'GlobalAveragePool', inputs: ['c'], outputs: ['p'] },
+      { op: 'Flatten', inputs: ['p'], outputs: ['y'] },
+    ],
+    initializers: [
+      { name: 'w', dims: [2, 3, 1, 1], values: CONV_W, ...weight },
+      { name: 'b', dims: [2], values: CONV_B },
+    ],
+    output: 'y',
+  };
+}
+
+async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isIgxError(err), `an IgxError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.ok(!err.message.includes('\n'), 'one line');
+    return true;
+  });
+}
+
+describe('ONNX schema', () => {
+  it('every embedded field has the number, type and rule of vendor/onnx/onnx.proto3', async () => {
+    const vendored = protobuf.parse(await readFile(join(ROOT, 'vendor', 'onnx', 'onnx.proto3'), 'utf8'), { keepCase: false }).root;
+    const embedded = protobuf.parse(ONNX_PROTO).root;
+    let checked = 0;
+    const visit = (ns: protobuf.NamespaceBase): void => {
+      for (const nested of ns.nestedArray) {
+        if (nested instanceof protobuf.Type) {
+          const theirs = vendored.lookupType(nested.fullName);
+          for (const field of nested.fieldsArray) {
+            const other = theirs.fields[field.name];
+            assert.ok(other !== undefined, `${nested.fullName}.${field.name} is in the vendored schema`);
+            assert.deepEqual([field.id, field.type, field.repeated], [other.id, other.type, other.repeated], `${nested.fullName}.${field.name}`);
+            checked++;
+          }
+        }
+        if (nested instanceof protobuf.Namespace) visit(nested);
+      }
+    };
+    visit(embedded);
+    assert.ok(checked > 50, `${checked} fields checked`);
+  });
+});
+
+describe('ONNX models against PyTorch (igx-wasm)', () => {
+  // The fast set: a channel shuffle (Reshape → Transpose → Reshape on 5-D tensors, shape arithmetic
+  // folded), depthwise convolutions with hard-swish and squeeze-excite, and ConvNeXt's LayerNorm,
+  // Transpose, MatMul and erf-GELU. test/slow/onnx-architectures.test.ts runs every fixture.
+  for (const name of ['shufflenet_v2_x0_5', 'mobilenet_v3_small', 'convnext_mini']) {
+    it(`${name}: logits ≤ 1e-4 of the largest, input gradients within float32's bound, any batch, no tensors left`, async () => {
+      assertOnnxCheck(name, await checkOnnxFixture(name));
+    });
+  }
+
+  it('IG completeness on convnext_mini (smooth: GELU, LayerNorm): attributions sum to F(x) − F(0)', async () => {
+    const model = await loadModel(join(ONNX_FIXTURES, 'convnext_mini', 'model.onnx'));
+    const { target } = JSON.parse(await readFile(join(ONNX_FIXTURES, 'convnext_mini', 'reference.json'), 'utf8')) as { target: number };
+    const input = await readNpy(join(ONNX_FIXTURES, 'input.npy'));
+    const before = tf.memory().numTensors;
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data, input.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor4D;
+    const baseline = tf.zerosLike(x);
+    const f = model.buildForward();
+    const r = await computeIntegratedGradients({ forward: f.forward, input: x, baselines: [baseline], target: { kind: 'index', index: target } }, { method: 'gausslegendre', steps: 16, batchSize: 16 });
+    assert.ok(!r.completeness.isDeltaNegligible);
+    assert.ok(r.completeness.relativeError <= 1e-3, JSON.stringify(r.completeness));
+    r.attributions.dispose();
+    tf.dispose([x, baseline]);
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  });
+});
+
+describe('ONNX files igx refuses', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'igx-onnx-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const write = async (name: string, bytes: Uint8Array): Promise<string> => {
+    await mkdir(join(dir, name), { recursive: true });
+    const path = join(dir, name, 'model.onnx');
+    await writeFile(path, bytes);
+    return path;
+  };
+
+  it('a tiny conv model loads and computes W·x + b averaged (the builder the cases below break)', async () => {
+    const path = await write('ok', encodeModel(convModel()));
+    const model = await loadModel(path);
+    assert.equal(model.format, 'onnx');
+    assert.deepEqual(model.inputShape, [4, 4, 3]);
+    const y = tf.tidy(() => model.buildForward().forward(tf.mul(tf.ones([2, 4, 4, 3]), tf.tensor1d([1, 2, 3])) as tf.Tensor4D).dataSync());
+    // channel c of the image is c + 1: out_k = Σ_c W[k, c]·(c + 1) + b_k
+    const expected = [0.5 - 2 + 6 + 0.1, 0.25 + 3 - 2.25 - 0.2];
+    for (const [i, v] of [...expected, ...expected].entries()) assert.ok(Math.abs((y[i] as number) - v) < 1e-6, `${i}: ${y[i]} vs ${v}`);
+    model.dispose();
+  });
+
+  it('weights in an external data file beside the model load; a folder holding one .onnx loads', async () => {
+    await mkdir(join(dir, 'external'), { recursive: true });
+    await writeFile(join(dir, 'external', 'weights.bin'), new Uint8Array(Float32Array.from([9, 9, ...CONV_W]).buffer));
+    const path = await write('external', encodeModel(convModel({ external: { location: 'weights.bin', offset: 8, length: 24 } })));
+    const model = await loadModel(join(dir, 'external'));
+    assert.equal(model.modelJsonPath, path);
+    const y = tf.tidy(() => model.buildForward().forward(tf.ones([1, 4, 4, 3])).dataSync());
+    assert.ok(Math.abs((y[0] as number) - (0.5 - 1 + 2 + 0.1)) < 1e-6);
+    model.dispose();
+  });
+
+  it('E_MODEL_PATH: external data that leaves the model folder', async () => {
+    await rejects(loadModel(await write('escape', encodeModel(convModel({ external: { location: '../external/weights.bin' } })))), 'E_MODEL_PATH');
+    await rejects(loadModel(await write('absolute', encodeModel(convModel({ external: { location: join(dir, 'external', 'weights.bin') } })))), 'E_MODEL_PATH');
+  });
+
+  it('E_MODEL_INVALID: initializer bytes that disagree with its shape, in the file or outside it', async () => {
+    await rejects(loadModel(await write('short', encodeModel(convModel({ values: CONV_W.slice(0, 5) })))), 'E_MODEL_INVALID');
+    await rejects(loadModel(await write('ext-short', encodeModel(convModel({ external: { location: 'w.bin', length: 20 } })))), 'E_MODEL_INVALID');
+  });
+
+  it('E_MODEL_INVALID: a truncated file, no graph inputs, an input of rank 3', async () => {
+    const good = encodeModel(convModel());
+    await rejects(loadModel(await write('truncated', good.subarray(0, Math.floor(good.length * 0.6)))), 'E_MODEL_INVALID');
+    await rejects(loadModel(await write('no-input', encodeModel({ ...convModel(), input: null }))), 'E_MODEL_INVALID');
+    await rejects(loadModel(await write('rank3', encodeModel({ ...convModel(), input: { name: 'x', dims: ['batch', 4, 4] } }))), 'E_MODEL_INVALID');
+  });
+
+  it('E_UNSUPPORTED_OP: names every unsupported op, its node and the opset', async () => {
+    const model: TinyModel = {
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+        { op: 'NonMaxSuppression', inputs: ['r'], outputs: ['n'], name: 'nms_node' },
+        { op: 'TopK', inputs: ['n'], outputs: ['y'], name: 'topk_node' },
+      ],
+      output: 'y',
+    };
+    await assert.rejects(loadModel(await write('unsupported', encodeModel(model))), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_UNSUPPORTED_OP');
+      for (const part of ['NonMaxSuppression', 'nms_node', 'TopK', 'topk_node', 'opset 17']) assert.ok(err.message.includes(part), `${part} in ${err.message}`);
+      return true;
+    });
+  });
+
+  it('E_MODEL_NOT_FOUND: a folder with two .onnx files', async () => {
+    const path = await write('two', encodeModel(convModel()));
+    await copyFile(path, join(dir, 'two', 'other.onnx'));
+    await rejects(loadModel(join(dir, 'two')), 'E_MODEL_NOT_FOUND');
+  });
+});
