@@ -36,7 +36,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .option('--input <key>', 'SavedModels: the signature input that takes the image, when it has several')
     .option('--output <name|index>', 'the model output F reads; for SavedModels a signature output key (default: the last)')
     .addOption(new Option('--output-space <space>', 'probabilities, or logits = the input of the output softmax (default: what the model outputs)').choices(OUTPUT_SPACES))
-    .option('-t, --target <target>', 'top (the predicted class), a class index, a label, or A-B for F = out[A] - out[B] (default: top)')
+    .option('-t, --target <target>', "top (the predicted class), a class index, a label or one of its names (tabby, carpenter's kit), or A-B for F = out[A] - out[B] (default: top)")
     .addOption(new Option('--method <method>', 'quadrature rule along the path (default: gausslegendre)').choices(METHODS as string[]))
     .option('-s, --steps <n>', 'exactly n interpolation points per baseline (default: adaptive from 50)')
     .option('--tolerance <x>', 'adaptive: refine while the relative completeness error exceeds x (default: 0.05)')
