@@ -55,12 +55,25 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_INTERNAL: 2,
 };
 
+/**
+ * Text from outside (a library's message, a file's label or name) as one printable line: its lines
+ * joined with '; ', a line repeated in a row kept once (libvips repeats its warnings), and control
+ * characters such as ANSI escapes shown as \xNN instead of reaching the terminal.
+ */
+export function toOneLine(text: string): string {
+  const lines = text.split(/\r?\n|\r/).map((l) => l.trim()).filter((l) => l !== '');
+  const kept = lines.filter((l, i) => lines.indexOf(l) === i);
+  // eslint-disable-next-line no-control-regex
+  return kept.join('; ').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export class IgxError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
 
+  /** `message` is made one printable line (toOneLine): every igx error is one line. */
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(toOneLine(message), options);
     this.name = 'IgxError';
     this.code = code;
     this.exitCode = EXIT_CODES[code];
@@ -78,7 +91,7 @@ export function isIgxError(err: unknown): err is IgxError {
 export function toIgxError(err: unknown): IgxError {
   if (isIgxError(err)) return err;
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return new IgxError('E_INTERNAL', `unexpected error: ${message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
+  return new IgxError('E_INTERNAL', `unexpected error: ${message}`, { cause: err });
 }
 
 /** The stack to show under --verbose: the unexpected cause's, else the error's own. */

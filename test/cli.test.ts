@@ -133,3 +133,24 @@ test('--fail-on-completeness exits 1 when the error is above tolerance', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /E_COMPLETENESS/);
 });
+
+test('text from outside reaches the terminal as one line: a 10-byte JPEG, and a model whose labels hold ANSI escapes', () => {
+  const inputs = tempDir();
+  writeFileSync(join(inputs, 'tiny.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]));
+  const r = igx(['explain', join(inputs, 'tiny.jpg'), '--steps', '2', '--out', tempDir()]);
+  assert.equal(r.status, 1);
+  const lines = r.stderr.split('\n').filter((l) => l.includes('tiny.jpg') && !l.startsWith('igx: run root'));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] as string, /\[E_IMAGE_DECODE\]$/);
+  // A copy of the default model whose labels try to colour the terminal and break the line.
+  const model = tempDir();
+  const source = fixture('models', 'mobilenet_v1_0.25_224');
+  for (const name of readdirSync(source)) copyFileSync(join(source, name), join(model, name));
+  const labels = JSON.parse(readFileSync(join(model, 'labels.json'), 'utf8')) as string[];
+  for (let i = 0; i < labels.length; i += 1) labels[i] = `\u001b[31mred\nline ${i}`;
+  writeFileSync(join(model, 'labels.json'), JSON.stringify(labels));
+  const hostile = igx(['explain', fixture('images', 'cat.jpg'), '--steps', '2', '--model', model, '--out', tempDir()]);
+  assert.equal(hostile.status, 0, hostile.stderr);
+  assert.ok(!hostile.stderr.includes('\u001b'), 'no escape reaches the terminal');
+  assert.match(hostile.stderr, /ok .*cat\.jpg: \\x1b\[31mred; line \d+ /);
+});

@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
 import type { BatchEvent } from '../batch/run-batch.js';
 import type { Report } from '../report/schema.js';
 import type { ManifestRow } from '../report/manifest.js';
+import { toOneLine } from '../errors.js';
 import type { CommandContext } from './io.js';
 
 /** Milliseconds between plain progress lines where no bar is drawn. */
@@ -86,14 +87,16 @@ export class ExplainProgress {
 
   private describeRow(row: ManifestRow, r: Report | undefined): string | undefined {
     const { c } = this.ctx;
-    if (row.status === 'failed') return `${c.red('error')} ${row.path}: ${row.error?.message} [${row.error?.code}]`;
-    if (row.status === 'skipped') return this.options.quiet ? undefined : c.dim(`skip ${row.path}: ${row.reason}`);
+    // File names and a model's labels come from outside: printed as one line, escapes made visible.
+    const path = toOneLine(row.path);
+    if (row.status === 'failed') return `${c.red('error')} ${path}: ${row.error?.message} [${row.error?.code}]`;
+    if (row.status === 'skipped') return this.options.quiet ? undefined : c.dim(`skip ${path}: ${row.reason}`);
     if (this.options.quiet || !r) return undefined;
     const t = r.target;
-    const minus = t.minus ? ` − ${t.minus.label ?? `class ${t.minus.index}`}` : '';
+    const minus = t.minus ? ` − ${toOneLine(t.minus.label ?? `class ${t.minus.index}`)}` : '';
     const error = r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4);
     const above = r.completeness.isWithinTolerance ? '' : ` ${c.yellow(`(above the tolerance ${this.options.tolerance})`)}`;
-    return `${c.green('ok')} ${row.path}: ${t.label ?? `class ${t.index}`}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}`;
+    return `${c.green('ok')} ${path}: ${toOneLine(t.label ?? `class ${t.index}`)}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}`;
   }
 
   private onRow(row: ManifestRow, result: Extract<BatchEvent, { type: 'row' }>['result']): void {
@@ -102,7 +105,7 @@ export class ExplainProgress {
     const r = result?.report;
     if (r && !r.completeness.isWithinTolerance) this.incomplete += 1;
     if (this.options.json) io.stdout.write(`${JSON.stringify(r ? { status: 'ok', ...r, files: result?.files } : { ...row })}\n`);
-    const warnings = this.options.quiet || !r ? [] : r.warnings.map((w) => `${c.yellow('warning')} ${row.path}: ${w}`);
+    const warnings = this.options.quiet || !r ? [] : r.warnings.map((w) => `${c.yellow('warning')} ${toOneLine(row.path)}: ${toOneLine(w)}`);
     for (const line of [this.describeRow(row, r), ...warnings]) {
       if (line === undefined) continue;
       // Over a bar: clear its line first; the next update redraws it below.
