@@ -110,8 +110,9 @@ describe('ONNX schema', () => {
 describe('ONNX models against PyTorch (igx-wasm)', () => {
   // The fast set: a channel shuffle (Reshape → Transpose → Reshape on 5-D tensors, shape arithmetic
   // folded), depthwise convolutions with hard-swish and squeeze-excite, and ConvNeXt's LayerNorm,
-  // Transpose, MatMul and erf-GELU. test/slow/onnx-architectures.test.ts runs every fixture.
-  for (const name of ['shufflenet_v2_x0_5', 'mobilenet_v3_small', 'convnext_mini']) {
+  // Transpose, MatMul and erf-GELU, and a 2-layer ViT (attention folds the heads into the batch; the
+  // class token is expanded to the batch). test/slow/onnx-architectures.test.ts runs every fixture.
+  for (const name of ['shufflenet_v2_x0_5', 'mobilenet_v3_small', 'convnext_mini', 'vit_tiny_2layer']) {
     it(`${name}: logits ≤ 1e-4 of the largest, input gradients within float32's bound, any batch, no tensors left`, async () => {
       assertOnnxCheck(name, await checkOnnxFixture(name));
     });

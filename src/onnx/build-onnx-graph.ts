@@ -10,7 +10,7 @@ import { OnnxBuildContext, type BuiltConst } from './onnx-build-context.js';
 import { OnnxNode } from './onnx-node.js';
 import { ONNX_OPS } from './onnx-ops.js';
 import { ONNX_DTYPE, ONNX_DTYPE_NAMES, type OnnxDimMsg, type OnnxValueInfoMsg } from './onnx-proto.js';
-import { NHWC, permute, showShape, type Dim } from './onnx-value.js';
+import { isBatchDim, NHWC, permute, showShape, type Dim } from './onnx-value.js';
 import type { OnnxFile } from './read-onnx.js';
 
 export interface OnnxGraphTensor {
@@ -102,7 +102,7 @@ export function buildOnnxGraph(file: OnnxFile, options: BuildOnnxOptions = {}): 
   }
   const ctx = new OnnxBuildContext(file.path, file.opset);
   const { info, shape } = readInput(ctx, file, options);
-  const physical = permute(shape, NHWC).map((d) => (d === 'N' ? -1 : d));
+  const physical = permute(shape, NHWC).map((d) => (isBatchDim(d) ? -1 : d));
   // The input and outputs keep their ONNX names: they are what --output and the signature show.
   const inputName = ctx.unique(info.name);
   const outputNames = file.graph.output.map((o) => ctx.unique(o.name));
@@ -127,10 +127,10 @@ export function buildOnnxGraph(file: OnnxFile, options: BuildOnnxOptions = {}): 
 
   const outputs: OnnxGraphTensor[] = file.graph.output.map((o, i) => {
     const v = ctx.value(o.name, 'graph output');
-    if (v.shape.some((d, i) => d === 'N' && i !== 0)) throw new IgxError('E_MODEL_INVALID', `${file.path}: output '${o.name}' of shape ${showShape(v.shape)}`);
+    if (v.shape.some((d, i) => isBatchDim(d) && (i !== 0 || d !== 'N'))) throw new IgxError('E_MODEL_INVALID', `${file.path}: output '${o.name}' of shape ${showShape(v.shape)}`);
     const name = outputNames[i] as string;
     ctx.nodes.push({ name, op: 'Identity', input: [ctx.native(v)], attr: { T: { type: 'DT_FLOAT' } } });
-    return { name, shape: v.shape.map((d) => (d === 'N' ? -1 : d)) };
+    return { name, shape: v.shape.map((d) => (isBatchDim(d) ? -1 : d)) };
   });
   const opCounts: Record<string, number> = {};
   for (const n of ctx.nodes) opCounts[n.op] = (opCounts[n.op] ?? 0) + 1;

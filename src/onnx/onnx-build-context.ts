@@ -21,6 +21,8 @@ import {
   type Value,
   hasBatch,
   elementAt,
+  isBatchDim,
+  batchFactor,
 } from './onnx-value.js';
 
 export const TF_DTYPE: Record<ConstValue['dtype'], string> = { float32: 'DT_FLOAT', int32: 'DT_INT32', bool: 'DT_BOOL' };
@@ -115,9 +117,10 @@ export class OnnxBuildContext {
     };
     for (let i = 0; i < (c.shape[0] as number); i++) {
       const d = elementAt(c, i);
-      if (d === 'N') {
+      if (isBatchDim(d)) {
         flush();
-        parts.push(this.batchSizeRef());
+        const k = batchFactor(d);
+        parts.push(k === 1 ? this.batchSizeRef() : this.emit('Mul', [this.batchSizeRef(), this.intsRef([k], `${hint}/factor`)], { T: { type: 'DT_INT32' } }, `${hint}/batch_times_${k}`));
       } else run.push(d);
     }
     flush();
@@ -125,10 +128,13 @@ export class OnnxBuildContext {
     return this.emit('ConcatV2', [...parts, this.scalarRef(0, `${hint}/axis`, 'int32')], { N: { i: String(parts.length) }, T: { type: 'DT_INT32' } }, hint);
   }
 
-  /** A shape for Reshape and the like: the batch as -1 when it is the only open dim, else assembled at run time. */
-  shapeRef(shape: readonly Dim[], hint: string): string {
-    const open = shape.filter((d) => d === 'N').length;
-    if (open <= 1) return this.intsRef(shape.map((d) => (d === 'N' ? -1 : d)), hint);
+  /**
+   * A shape for Reshape: the batch as -1 when it is the only open dim, else assembled at run time (always,
+   * with `isExact`, for ops that take no -1: BroadcastTo, Fill).
+   */
+  shapeRef(shape: readonly Dim[], hint: string, isExact = false): string {
+    const open = shape.filter(isBatchDim).length;
+    if (open === 0 || (open === 1 && !isExact)) return this.intsRef(shape.map((d) => (isBatchDim(d) ? -1 : d)), hint);
     return this.constRef(makeConst('int32', [shape.length], shape), hint);
   }
 
@@ -184,13 +190,16 @@ export class OnnxBuildContext {
     const inShape = v.shape;
     const base: Value = { name: hint, dtype: v.dtype, shape: outShape, perm: identityPerm(outShape.length) };
     if (v.konst !== undefined && v.ref === undefined) {
-      return { ...base, konst: { ...v.konst, shape: outShape.map((d) => (d === 'N' ? 1 : d)) } };
+      return { ...base, konst: { ...v.konst, shape: outShape as number[] } };
     }
     const inAxes = identityPerm(inShape.length).filter((a) => isNonUnit(inShape[a] as Dim));
     const outAxes = identityPerm(outShape.length).filter((a) => isNonUnit(outShape[a] as Dim));
     const groups = groupAxes(inAxes.map((a) => inShape[a] as Dim), outAxes.map((a) => outShape[a] as Dim));
     if (groups === undefined) {
-      throw new IgxError('E_UNSUPPORTED_OP', `${this.file}: reshape of ${showShape(inShape)} into ${showShape(outShape)} (node '${hint}') mixes the batch dim with others`);
+      // The batch merges with other dims (attention's heads): reshape in ONNX order, the batch dim as -1.
+      if (outShape.filter(isBatchDim).length > 1) throw new IgxError('E_UNSUPPORTED_OP', `${this.file}: reshape of ${showShape(inShape)} into ${showShape(outShape)} (node '${hint}')`);
+      const ref = this.emit('Reshape', [this.native(v), this.shapeRef(outShape, `${hint}/shape`)], {}, hint);
+      return { ...base, ref };
     }
     const physNonUnit = v.perm.filter((a) => isNonUnit(inShape[a] as Dim));
     // Groups in the order their first axis lies in memory, axes inside a group in ONNX order.
@@ -264,7 +273,7 @@ export function groupAxes(inDims: Dim[], outDims: Dim[]): { in: number[]; out: n
     const g = { in: [i], out: [j] };
     const di = inDims[i++] as Dim;
     const dj = outDims[j++] as Dim;
-    if (di === 'N' || dj === 'N') {
+    if (isBatchDim(di) || isBatchDim(dj)) {
       if (di !== dj) return undefined;
       groups.push(g);
       continue;
@@ -274,12 +283,12 @@ export function groupAxes(inDims: Dim[], outDims: Dim[]): { in: number[]; out: n
     while (pi !== pj) {
       if (pi < pj) {
         const d = inDims[i];
-        if (d === undefined || d === 'N') return undefined;
+        if (d === undefined || isBatchDim(d)) return undefined;
         g.in.push(i++);
         pi *= d;
       } else {
         const d = outDims[j];
-        if (d === undefined || d === 'N') return undefined;
+        if (d === undefined || isBatchDim(d)) return undefined;
         g.out.push(j++);
         pj *= d;
       }

@@ -24,6 +24,10 @@ import {
   sizeOf,
   sliceConst,
   transposeConst,
+  isBatchDim,
+  batchDim,
+  batchFactor,
+  type BatchDim,
   type ConstValue,
   type Dim,
   type Value,
@@ -71,12 +75,18 @@ const passThrough: OpEmitter = (_ctx: OnnxBuildContext, n: OnnxNode) => {
 };
 
 function foldScalar(op: string, x: Dim, y: Dim, isInt: boolean): Dim {
-  if (x === 'N' || y === 'N') {
-    const [d, other] = x === 'N' ? [x, y] : [y, x];
+  if (isBatchDim(x) || isBatchDim(y)) {
     // A batch size is ≥ 1: torch's expand(n, -1, -1) compares the shape with -1.
-    if (op === 'Equal' && other !== 'N' && other <= 0) return 0;
-    if (op === 'Equal' && other === 'N') return 1;
-    if ((op === 'Mul' && other === 1) || ((op === 'Add' || op === 'Sub') && other === 0 && x === 'N') || (op === 'Div' && x === 'N' && y === 1)) return d;
+    if (op === 'Equal') {
+      if (isBatchDim(x) && isBatchDim(y)) return x === y ? 1 : 0;
+      if ((isBatchDim(x) ? y : x) as number <= 0) return 0;
+    }
+    if (op === 'Mul' && !(isBatchDim(x) && isBatchDim(y))) {
+      const [d, k] = (isBatchDim(x) ? [x, y] : [y, x]) as [BatchDim, number];
+      return batchDim(batchFactor(d) * k);
+    }
+    if (op === 'Div' && isBatchDim(x) && !isBatchDim(y) && batchFactor(x) % y === 0) return batchDim(batchFactor(x) / y);
+    if ((op === 'Add' || op === 'Sub') && isBatchDim(x) && y === 0) return x;
     throw new Error(`${op} of the open batch size`);
   }
   switch (op) {
@@ -415,18 +425,19 @@ const reshape: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const out = dims.map((d, i) => (d === 0 && !allowZero ? (x.shape[i] as Dim) : d));
   // An export traced at a fixed batch states it as a number; where the input's batch is open, it is the batch.
   const traced = ctx.tracedBatch;
-  if (traced !== undefined && x.shape[0] === 'N' && out[0] === traced && !out.includes('N')) out[0] = 'N';
-  const known = (list: Dim[]): number => list.reduce<number>((p, d) => (d === 'N' || d === -1 ? p : p * d), 1);
-  const inHasN = x.shape.includes('N');
-  const outHasN = out.includes('N');
+  if (traced !== undefined && x.shape[0] === 'N' && out[0] === traced && !out.some(isBatchDim)) out[0] = 'N';
+  // Sizes as (number of batches, the rest): k·N·m is [1, k·m], a plain m is [0, m].
+  const size = (list: Dim[]): [number, number] =>
+    list.reduce<[number, number]>(([b, p], d) => (isBatchDim(d) ? [b + 1, p * batchFactor(d)] : d === -1 ? [b, p] : [b, p * d]), [0, 1]);
+  const [inB, inP] = size(x.shape);
+  const [outB, outP] = size(out);
   const free = out.indexOf(-1);
   if (free >= 0) {
-    if (inHasN && !outHasN) {
-      if (known(x.shape) !== known(out)) n.fail(`reshape of ${JSON.stringify(x.shape)} into [${dims.join(',')}] folds the batch size into other dims`);
-      out[free] = 'N';
-    } else out[free] = known(x.shape) / known(out);
+    if (inP % outP !== 0 || outB > inB) n.fail(`cannot reshape [${x.shape.join(',')}] into [${dims.join(',')}]`, 'E_MODEL_INVALID');
+    out[free] = inB > outB ? batchDim(inP / outP) : inP / outP;
+  } else if (inB !== outB || inP !== outP) {
+    n.fail(`cannot reshape [${x.shape.join(',')}] into [${out.join(',')}]`, 'E_MODEL_INVALID');
   }
-  if (!x.konst && known(x.shape) !== known(out)) n.fail(`cannot reshape [${x.shape.join(',')}] into [${out.join(',')}]`, 'E_MODEL_INVALID');
   if (isConst(x)) return [constOut({ ...x.konst, shape: out as number[] })];
   return [ctx.reshape(x, out, n.name)];
 };
@@ -504,7 +515,7 @@ const slice: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   axes.forEach((a, i) => {
     const d = x.shape[a] as Dim;
     const step = steps[i] as number;
-    if (d === 'N') {
+    if (isBatchDim(d)) {
       if ((starts[i] as number) === 0 && step === 1 && (ends[i] as number) >= 2147483647) return; // the whole batch
       n.fail('slicing the batch dim');
     }
@@ -623,8 +634,8 @@ const constantOfShape: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const dims: Dim[] = Array.from({ length: shapeConst.shape[0] ?? 0 }, (_, i) => elementAt(shapeConst, i));
   const fill = n.tensor('value') ?? makeConst('float32', [1], [0]);
   const v = (fill.data as ArrayLike<number>)[0] ?? 0;
-  if (!dims.includes('N')) return [constOut(makeConst(fill.dtype, dims as number[], new Array<number>(sizeOf(dims as number[])).fill(v)))];
-  const ref = ctx.emit('Fill', [ctx.shapeRef(dims, `${n.name}/shape`), ctx.scalarRef(v, `${n.name}/value`, fill.dtype)], { T: attrType(fill.dtype), index_type: attrType('int32') }, n.name);
+  if (!dims.some(isBatchDim)) return [constOut(makeConst(fill.dtype, dims as number[], new Array<number>(sizeOf(dims as number[])).fill(v)))];
+  const ref = ctx.emit('Fill', [ctx.shapeRef(dims, `${n.name}/shape`, true), ctx.scalarRef(v, `${n.name}/value`, fill.dtype)], { T: attrType(fill.dtype), index_type: attrType('int32') }, n.name);
   return [{ dtype: fill.dtype, shape: dims, perm: identityPerm(dims.length), ref }];
 };
 
@@ -639,7 +650,7 @@ const cast: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const to = dtypeOfOnnx(n.int('to', ONNX_DTYPE.FLOAT));
   if (to === x.dtype) return passThrough(ctx, n);
   if (isConst(x)) {
-    const elems = Array.from(x.konst.data as ArrayLike<Dim>, (d) => (d === 'N' ? d : to === 'int32' ? Math.trunc(d) : to === 'bool' ? (d ? 1 : 0) : d));
+    const elems = Array.from(x.konst.data as ArrayLike<Dim>, (d) => (isBatchDim(d) ? d : to === 'int32' ? Math.trunc(d) : to === 'bool' ? (d ? 1 : 0) : d));
     return [constOut(makeConst(to, x.konst.shape, elems))];
   }
   const { ref, perm } = live(ctx, x);
@@ -696,7 +707,7 @@ const expand: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   if (shape === undefined) return n.fail(`shape ${JSON.stringify(x.shape)} does not broadcast to [${dims.join(',')}]`, 'E_MODEL_INVALID');
   const rank = shape.length;
   const id = identityPerm(rank);
-  const ref = ctx.emit('BroadcastTo', [ctx.broadcastRef(x, rank, id), ctx.shapeRef(shape, `${n.name}/shape`)], { T: attrType(x.dtype), Tidx: attrType('int32') }, n.name);
+  const ref = ctx.emit('BroadcastTo', [ctx.broadcastRef(x, rank, id), ctx.shapeRef(shape, `${n.name}/shape`, true)], { T: attrType(x.dtype), Tidx: attrType('int32') }, n.name);
   return [{ dtype: x.dtype, shape, perm: id, ref }];
 };
 
@@ -742,7 +753,7 @@ const pad: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   } else {
     return n.fail(`mode '${mode}' (igx pads with 'constant' and 'reflect')`);
   }
-  const shape = x.shape.map((d, a) => (d === 'N' ? d : d + (before.get(a) ?? 0) + (after.get(a) ?? 0)));
+  const shape = x.shape.map((d, a) => (isBatchDim(d) ? d : d + (before.get(a) ?? 0) + (after.get(a) ?? 0)));
   return [{ dtype: x.dtype, shape, perm, ref: y }];
 };
 

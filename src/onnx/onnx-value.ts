@@ -5,10 +5,19 @@
  */
 import { IgxError } from '../errors.js';
 
-/** A dimension: a size, or 'N', the batch size, left open so that one graph runs any batch. */
-export type Dim = number | 'N';
+/**
+ * A dimension: a size, or 'N', the batch size, left open so that one graph runs any batch, or a
+ * multiple of it ('N*8': attention folds the heads into the batch).
+ */
+export type BatchDim = 'N' | `N*${number}`;
+export type Dim = number | BatchDim;
 
-export const BATCH: Dim = 'N';
+export const isBatchDim = (d: Dim | undefined): d is BatchDim => typeof d === 'string';
+
+/** k in k·N. */
+export const batchFactor = (d: BatchDim): number => (d === 'N' ? 1 : Number(d.slice(2)));
+
+export const batchDim = (k: number): BatchDim => (k === 1 ? 'N' : `N*${k}`);
 
 /** A value known at build time, in ONNX axis order. Integer data holds 'N' where it is the batch size. */
 export interface ConstValue {
@@ -64,19 +73,19 @@ export function elementAt(c: ConstValue, i: number): Dim {
 /** The const's elements as numbers; E_UNSUPPORTED_OP where one is the open batch size. */
 export function numbersOf(c: ConstValue, what: string): number[] {
   return Array.from(c.data as ArrayLike<Dim>, (d) => {
-    if (d === 'N') throw new IgxError('E_UNSUPPORTED_OP', `${what} depends on the batch size, which igx leaves open`);
+    if (isBatchDim(d)) throw new IgxError('E_UNSUPPORTED_OP', `${what} depends on the batch size, which igx leaves open`);
     return d;
   });
 }
 
 export function hasBatch(c: ConstValue): boolean {
-  return Array.isArray(c.data) && c.data.includes('N');
+  return Array.isArray(c.data) && c.data.some(isBatchDim);
 }
 
 /** A const with data built from plain elements (int32 data may hold 'N'). */
 export function makeConst(dtype: ConstValue['dtype'], shape: number[], elems: ArrayLike<Dim>): ConstValue {
   const list = Array.from(elems);
-  if (dtype === 'int32') return { dtype, shape, data: list.includes('N') ? list : Int32Array.from(list as number[]) };
+  if (dtype === 'int32') return { dtype, shape, data: list.some(isBatchDim) ? list : Int32Array.from(list as number[]) };
   if (dtype === 'bool') return { dtype, shape, data: Uint8Array.from(list as number[], (v) => (v ? 1 : 0)) };
   return { dtype, shape, data: Float32Array.from(list as number[]) };
 }
@@ -180,17 +189,16 @@ export function concatConst(list: ConstValue[], axis: number): ConstValue {
   return makeConst(first.dtype, shape, out);
 }
 
-/** Product of dims; 'N' when the batch is among them (with sizes of 1 only besides). */
+/** Product of dims; k·N when the batch is among them. */
 export function productOf(dims: readonly Dim[], what: string): Dim {
   let n = 1;
-  let hasN = false;
+  let batches = 0;
   for (const d of dims) {
-    if (d === 'N') {
-      if (hasN) throw new IgxError('E_UNSUPPORTED_OP', `${what}: more than one batch dim`);
-      hasN = true;
+    if (isBatchDim(d)) {
+      batches++;
+      n *= batchFactor(d);
     } else n *= d;
   }
-  if (!hasN) return n;
-  if (n !== 1) throw new IgxError('E_UNSUPPORTED_OP', `${what} merges the batch size with other dims, which igx leaves open`);
-  return 'N';
+  if (batches > 1) throw new IgxError('E_UNSUPPORTED_OP', `${what}: more than one batch dim`);
+  return batches === 1 ? batchDim(n) : n;
 }

@@ -14,8 +14,8 @@ before(async () => {
   await selectBackend('wasm');
 });
 
-const COMMITTED = ['squeezenet1_1', 'mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'efficientnet_b0', 'regnet_y_400mf', 'densenet_mini', 'convnext_mini'];
-const GENERATED = ['resnet18', 'densenet121', 'convnext_tiny'];
+const COMMITTED = ['squeezenet1_1', 'mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'efficientnet_b0', 'regnet_y_400mf', 'densenet_mini', 'convnext_mini', 'vit_tiny_2layer'];
+const GENERATED = ['resnet18', 'densenet121', 'convnext_tiny', 'vit_b_16'];
 
 /**
  * densenet_mini at the input: 919 of pool0's 3×3 windows hold tied positive maxima (cat_224's saturated
