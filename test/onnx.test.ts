@@ -9,7 +9,9 @@ import { computeIntegratedGradients } from '../src/attribution/integrated-gradie
 import { selectBackend } from '../src/engine/backend.js';
 import { isIgxError } from '../src/errors.js';
 import { loadModel } from '../src/model/load-model.js';
+import { convertOnnx, inspectOnnx } from '../src/onnx/index.js';
 import { getOnnxRoot, ONNX_PROTO } from '../src/onnx/onnx-proto.js';
+import { writeGraphModel } from '../src/savedmodel/index.js';
 import { assertOnnxCheck, checkOnnxFixture, ONNX_FIXTURES, readNpy } from './support/onnx-check.js';
 import { ROOT } from './support/paths.js';
 
@@ -133,6 +135,34 @@ describe('ONNX models against PyTorch (igx-wasm)', () => {
     tf.dispose([x, baseline]);
     assert.equal(tf.memory().numTensors, before);
     model.dispose();
+  });
+});
+
+describe('igx convert and inspect on ONNX', () => {
+  it('the converted tfjs graph model loads as a graph model and computes exactly what the ONNX file does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'igx-onnx-convert-'));
+    try {
+      const onnxPath = join(ONNX_FIXTURES, 'convnext_mini', 'model.onnx');
+      const converted = await convertOnnx(onnxPath);
+      assert.equal(converted.opset, 17);
+      assert.deepEqual(converted.input.shape, [-1, 224, 224, 3]);
+      await writeGraphModel(converted.artifacts, dir);
+      const [a, b] = [await loadModel(onnxPath), await loadModel(dir)];
+      assert.equal(a.format, 'onnx');
+      assert.equal(b.format, 'graph');
+      const input = await readNpy(join(ONNX_FIXTURES, 'input.npy'));
+      const [ya, yb] = [a, b].map((m) =>
+        tf.tidy(() => m.buildForward().forward(tf.transpose(tf.tensor4d(input.data, input.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D).dataSync()),
+      );
+      assert.deepEqual(Array.from(yb as Float32Array), Array.from(ya as Float32Array));
+      a.dispose();
+      b.dispose();
+      const info = await inspectOnnx(onnxPath);
+      assert.equal(info.opCounts.LayerNormalization, converted.onnxOpCounts.LayerNormalization);
+      assert.ok((info.opCounts.Conv ?? 0) > 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

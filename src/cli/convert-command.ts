@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { selectBackend } from '../engine/backend.js';
 import { convertKerasFile, detectKerasFile } from '../model/keras/index.js';
+import { convertOnnx, resolveOnnxPath } from '../onnx/index.js';
 import { convertSavedModel, writeGraphModel } from '../savedmodel/index.js';
 import { collect, type CommandContext } from './io.js';
 
@@ -9,8 +10,8 @@ const splitTags = (text: string): string[] => text.split(',').map((t) => t.trim(
 export function registerConvertCommand(program: Command, ctx: CommandContext): void {
   program
     .command('convert')
-    .description('convert a TensorFlow SavedModel into a TensorFlow.js graph model, or a Keras .keras/.h5 file into a layers model (model.json + weight shards), in pure TypeScript')
-    .argument('<saved_model>', 'folder with saved_model.pb (or .pbtxt) and variables/, or a Keras .keras/.h5 file')
+    .description('convert a TensorFlow SavedModel or an ONNX file into a TensorFlow.js graph model, or a Keras .keras/.h5 file into a layers model (model.json + weight shards), in pure TypeScript')
+    .argument('<saved_model>', 'folder with saved_model.pb (or .pbtxt) and variables/, an .onnx file (or a folder holding one), or a Keras .keras/.h5 file')
     .argument('<out_dir>', 'folder to write model.json and its weight shards into')
     .option('--signature <name>', 'signature to convert (default: serving_default, or the only one)')
     .option('--tags <list>', 'MetaGraph tag set, comma-separated (default: serve)')
@@ -25,6 +26,18 @@ export function registerConvertCommand(program: Command, ctx: CommandContext): v
         const written = await convertKerasFile(savedModel, kerasKind, outDir);
         if (opts.json) ctx.io.stdout.write(`${JSON.stringify({ format: 'layers-model', files: written })}\n`);
         ctx.say(`igx: converted ${savedModel} (${written.weightCount} weights) into a TensorFlow.js layers model`);
+        ctx.say(`igx: wrote ${written.modelJsonPath} and ${written.weightPaths.length} weight shard(s)`);
+        return;
+      }
+      const onnxPath = await resolveOnnxPath(savedModel);
+      if (onnxPath !== undefined) {
+        const onnx = await convertOnnx(onnxPath);
+        const written = await writeGraphModel(onnx.artifacts, outDir);
+        if (opts.json) {
+          ctx.io.stdout.write(`${JSON.stringify({ format: 'graph-model', opset: onnx.opset, producer: onnx.producer, input: onnx.input, outputs: onnx.outputs, onnxOpCounts: onnx.onnxOpCounts, opCounts: onnx.opCounts, files: written })}\n`);
+        }
+        const shape = (t: { name: string; shape: number[] }): string => `${t.name}[${t.shape.join(',')}]`;
+        ctx.say(`igx: converted ${onnxPath} (ONNX opset ${onnx.opset}; ${shape(onnx.input)} NHWC → ${onnx.outputs.map(shape).join(', ')})`);
         ctx.say(`igx: wrote ${written.modelJsonPath} and ${written.weightPaths.length} weight shard(s)`);
         return;
       }

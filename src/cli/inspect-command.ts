@@ -7,6 +7,7 @@ import { resolvePreprocess } from '../image/preprocess.js';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { inspectModel } from '../model/inspect-model.js';
 import { loadModel } from '../model/load-model.js';
+import { inspectOnnx, resolveOnnxPath } from '../onnx/index.js';
 import { inspectSavedModel, isSavedModelDir } from '../savedmodel/index.js';
 import type { Preprocess } from '../image/preprocess.js';
 import type { CommandContext } from './io.js';
@@ -22,6 +23,8 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
     .action(async (path: string | undefined, opts: { backend?: string; preprocess?: string; json?: boolean }) => {
       const backend = await selectBackend((opts.backend ?? 'auto') as BackendName);
       const savedModel = path !== undefined && (await isSavedModelDir(path)) ? await inspectSavedModel(path) : undefined;
+      const onnxPath = path !== undefined && savedModel === undefined ? await resolveOnnxPath(path) : undefined;
+      const onnx = onnxPath === undefined ? undefined : await inspectOnnx(onnxPath);
       const model = await loadModel(path ?? DEFAULT_MODEL_PATH);
       try {
         const info = await inspectModel(model);
@@ -29,7 +32,7 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
         const source = opts.preprocess ? 'flag' : model.sidecar?.preprocess ? 'igx.json' : model.defaultPreprocess ? 'model' : 'default';
         const resolved = { preset: preprocess, source, ...resolvePreprocess(preprocess, model.inputShape[2]) };
         if (opts.json) {
-          ctx.io.stdout.write(`${JSON.stringify({ ...info, backend, preprocess: resolved, savedModel: savedModel ?? null })}\n`);
+          ctx.io.stdout.write(`${JSON.stringify({ ...info, backend, preprocess: resolved, savedModel: savedModel ?? null, onnx: onnx === undefined ? null : { opset: onnx.opset, producer: onnx.producer, irVersion: onnx.irVersion } })}\n`);
         } else {
           const { c } = ctx;
           const out = (line: string): void => {
@@ -43,6 +46,7 @@ export function registerInspectCommand(program: Command, ctx: CommandContext): v
               out(`signature ${sig.name} [${sig.tags.join(',')}]: ${sig.inputs.map(t).join(', ')} → ${sig.outputs.map(t).join(', ')}${sig.error ? c.red(` (${sig.error})`) : ''}`);
             }
           }
+          if (onnx) out(`onnx opset ${onnx.opset}, IR version ${onnx.irVersion}, producer ${onnx.producer || '?'}; input fed NHWC`);
           out(`input   ${info.input.name} [${info.input.shape.join(', ')}] ${info.input.dtype}`);
           for (const o of info.outputs) {
             out(`output  ${o.index}: ${o.name} ${o.error ? c.red(o.error) : `${o.classes} values, ${o.space}${o.logitsAvailable ? ' (logits available)' : ''}`}`);

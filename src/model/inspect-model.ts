@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
+import { inspectOnnx } from '../onnx/inspect-onnx.js';
 import { inspectSavedModel } from '../savedmodel/inspect.js';
 import { TFJS_OPS } from '../savedmodel/tfjs-ops.js';
 import type { LoadedModel } from './types.js';
@@ -12,7 +13,7 @@ export interface ModelInspection {
   sha256: string;
   input: { name: string; shape: [number, number, number]; dtype: string };
   outputs: { index: number; name: string; classes: number | null; space: string | null; logitsAvailable: boolean; error: string | null }[];
-  /** Graph models: TensorFlow op → count (function bodies included); layers models: layer class → count. */
+  /** Graph models: TensorFlow op → count (function bodies included); layers models: layer class → count; ONNX: ONNX op → count. */
   opCounts: Record<string, number>;
   /** Graph ops tfjs-converter cannot execute at all. */
   unsupportedOps: Record<string, number>;
@@ -62,10 +63,15 @@ async function readModelJson(path: string): Promise<Record<string, unknown>> {
 }
 
 export async function inspectModel(model: LoadedModel): Promise<ModelInspection> {
-  // A SavedModel has no model.json: its ops come from the graph igx builds for the signature.
+  // A SavedModel has no model.json: its ops come from the graph igx builds for the signature. An ONNX
+  // file shows its own ops; one igx cannot convert fails loadModel, which names every such op.
   const opCounts =
-    model.format === 'savedmodel' ? (await inspectSavedModel(model.path)).opCounts : computeOpCounts(await readModelJson(model.modelJsonPath), model.format);
-  const unsupportedOps = model.format === 'layers' ? {} : Object.fromEntries(Object.entries(opCounts).filter(([op]) => !TFJS_OPS.has(op)));
+    model.format === 'savedmodel'
+      ? (await inspectSavedModel(model.path)).opCounts
+      : model.format === 'onnx'
+        ? (await inspectOnnx(model.modelJsonPath)).opCounts
+        : computeOpCounts(await readModelJson(model.modelJsonPath), model.format);
+  const unsupportedOps = model.format === 'layers' || model.format === 'onnx' ? {} : Object.fromEntries(Object.entries(opCounts).filter(([op]) => !TFJS_OPS.has(op)));
   const outputs = model.outputNames.map((name, index) => {
     try {
       const f = model.buildForward({ output: index });

@@ -6,3 +6,5 @@ export type { BuildOnnxOptions, BuiltOnnxGraph, OnnxGraphTensor } from './build-
 export { readOnnx, resolveOnnxPath } from './read-onnx.js';
 export type { OnnxFile, OnnxTensorValue } from './read-onnx.js';
 export { ONNX_OPS } from './onnx-ops.js';
+export { inspectOnnx } from './inspect-onnx.js';
+export type { OnnxInspection } from './inspect-onnx.js';

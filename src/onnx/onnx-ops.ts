@@ -199,14 +199,17 @@ const conv: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
     dilations: attrInts([1, dilations[0] as number, dilations[1] as number, 1]),
     T: attrType('float32'),
   };
+  // The node that completes the ONNX node carries its name (what --layer and inspect show).
+  const bias = n.inputs[2];
+  const convName = bias === undefined ? n.name : `${n.name}/conv`;
   let y: string;
   if (group === 1) {
-    y = ctx.emit('Conv2D', [ref, ctx.constRef(transposeConst(w, [2, 3, 1, 0]), `${n.name}/filter`)], attr, n.name);
+    y = ctx.emit('Conv2D', [ref, ctx.constRef(transposeConst(w, [2, 3, 1, 0]), `${n.name}/filter`)], attr, convName);
   } else if (inPerGroup === 1 && group === inC) {
     // Depthwise: output channel c·m + j reads input channel c; TF's filter is [kh, kw, c, m].
     const m = outC / inC;
     const filter = transposeConst({ ...w, shape: [inC, m, kh, kw] }, [2, 3, 0, 1]);
-    y = ctx.emit('DepthwiseConv2dNative', [ref, ctx.constRef(filter, `${n.name}/filter`)], attr, n.name);
+    y = ctx.emit('DepthwiseConv2dNative', [ref, ctx.constRef(filter, `${n.name}/filter`)], attr, convName);
   } else {
     // Grouped (RegNet, ResNeXt): one convolution per group on its slice of the channels.
     const parts = ctx.emit('Split', [ctx.scalarRef(3, `${n.name}/split_axis`, 'int32'), ref], { num_split: { i: String(group) }, T: attrType('float32') }, `${n.name}/split`);
@@ -218,12 +221,11 @@ const conv: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
       const filter = sliceConst(filterAll, 3, cols);
       convs.push(ctx.emit('Conv2D', [`${parts}:${g}`, ctx.constRef(filter, `${n.name}/filter_${g}`)], attr, `${n.name}/group_${g}`));
     }
-    y = ctx.emit('ConcatV2', [...convs, ctx.scalarRef(3, `${n.name}/concat_axis`, 'int32')], { N: { i: String(group) }, T: attrType('float32') }, `${n.name}/concat`);
+    y = ctx.emit('ConcatV2', [...convs, ctx.scalarRef(3, `${n.name}/concat_axis`, 'int32')], { N: { i: String(group) }, T: attrType('float32') }, convName);
   }
-  const bias = n.inputs[2];
   if (bias !== undefined) {
     if (!isConst(bias)) n.fail('a bias computed at run time');
-    y = ctx.emit('BiasAdd', [y, ctx.constRef(bias.konst, `${n.name}/bias`)], { data_format: attrString('NHWC'), T: attrType('float32') }, `${n.name}/bias_add`);
+    y = ctx.emit('BiasAdd', [y, ctx.constRef(bias.konst, `${n.name}/bias`)], { data_format: attrString('NHWC'), T: attrType('float32') }, n.name);
   }
   return [{ dtype: 'float32', shape: [x.shape[0] as Dim, outC, p.out[0] as number, p.out[1] as number], perm: [...NHWC], ref: y }];
 };
@@ -254,7 +256,7 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
       data_format: attrString('NHWC'),
       T: attrType('float32'),
     };
-    let y = ctx.emit(kind === 'max' ? 'MaxPool' : 'AvgPool', [ref], attr, n.name);
+    let y = ctx.emit(kind === 'max' ? 'MaxPool' : 'AvgPool', [ref], attr, isRescaled ? `${n.name}/pool` : n.name);
     if (isRescaled) {
       const [oh, ow] = p.out as [number, number];
       const scale: number[] = [];
@@ -268,7 +270,7 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
           scale.push(((kernel[0] as number) * (kernel[1] as number)) / ((count[0] as number) * (count[1] as number)));
         }
       }
-      y = ctx.emit('Mul', [y, ctx.constRef(makeConst('float32', [1, oh, ow, 1], scale), `${n.name}/count_scale`)], { T: attrType('float32') }, `${n.name}/rescale`);
+      y = ctx.emit('Mul', [y, ctx.constRef(makeConst('float32', [1, oh, ow, 1], scale), `${n.name}/count_scale`)], { T: attrType('float32') }, n.name);
     }
     return [{ dtype: 'float32', shape: [x.shape[0] as Dim, x.shape[1] as Dim, p.out[0] as number, p.out[1] as number], perm: [...NHWC], ref: y }];
   };
@@ -321,14 +323,15 @@ const gemm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
     isBTransposed = transB;
     outCols = (transB ? b.shape[0] : b.shape[1]) as Dim;
   }
-  let y = ctx.emit('MatMul', [ctx.native(a), bRef], { transpose_a: { b: transA }, transpose_b: { b: isBTransposed }, T: attrType('float32') }, n.name);
-  if (!isConst(b) && alpha !== 1) y = ctx.emit('Mul', [y, ctx.scalarRef(alpha, `${n.name}/alpha`)], { T: attrType('float32') }, `${n.name}/alpha_mul`);
-  let out: Value = { name: n.name, dtype: 'float32', shape: [(transA ? a.shape[1] : a.shape[0]) as Dim, outCols], perm: [0, 1], ref: y };
   const c = n.inputs[2];
+  const isLast = c === undefined && (isConst(b) || alpha === 1);
+  let y = ctx.emit('MatMul', [ctx.native(a), bRef], { transpose_a: { b: transA }, transpose_b: { b: isBTransposed }, T: attrType('float32') }, isLast ? n.name : `${n.name}/matmul`);
+  if (!isConst(b) && alpha !== 1) y = ctx.emit('Mul', [y, ctx.scalarRef(alpha, `${n.name}/alpha`)], { T: attrType('float32') }, c === undefined ? n.name : `${n.name}/alpha_mul`);
+  let out: Value = { name: n.name, dtype: 'float32', shape: [(transA ? a.shape[1] : a.shape[0]) as Dim, outCols], perm: [0, 1], ref: y };
   if (c !== undefined) {
     const scaled: Value = isConst(c) && beta !== 1 ? { ...c, konst: { ...c.konst, data: Float32Array.from(c.konst.data as Float32Array, (v) => v * beta) } } : c;
     if (!isConst(c) && beta !== 1) n.fail('Gemm with beta ≠ 1 on a C computed at run time');
-    out = ctx.binary('AddV2', out, scaled, `${n.name}/bias_add`);
+    out = ctx.binary('AddV2', out, scaled, n.name);
   }
   return [out];
 };
