@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
@@ -204,9 +204,12 @@ describe('ONNX files igx refuses', () => {
     model.dispose();
   });
 
-  it('E_MODEL_PATH: external data that leaves the model folder', async () => {
+  it('E_MODEL_PATH: external data that leaves the model folder (.., an absolute path, a link)', async () => {
     await rejects(loadModel(await write('escape', encodeModel(convModel({ external: { location: '../external/weights.bin' } })))), 'E_MODEL_PATH');
     await rejects(loadModel(await write('absolute', encodeModel(convModel({ external: { location: join(dir, 'external', 'weights.bin') } })))), 'E_MODEL_PATH');
+    const linked = await write('link', encodeModel(convModel({ external: { location: 'weights.bin', offset: 8, length: 24 } })));
+    await symlink(join(dir, 'external', 'weights.bin'), join(dir, 'link', 'weights.bin'));
+    await rejects(loadModel(linked), 'E_MODEL_PATH');
   });
 
   it('E_MODEL_INVALID: initializer bytes that disagree with its shape, in the file or outside it', async () => {

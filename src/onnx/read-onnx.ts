@@ -3,7 +3,7 @@
  * or from external data files beside it (path-contained and size-checked, as model.json weights are).
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IgxError } from '../errors.js';
 import { decodeOnnxModel, ONNX_DTYPE, ONNX_DTYPE_NAMES, type OnnxGraphMsg, type OnnxModelMsg, type OnnxTensorMsg } from './onnx-proto.js';
@@ -218,10 +218,13 @@ export async function readOnnx(path: string): Promise<OnnxFile> {
     const full = resolveExternalPath(dir, location, path);
     if (external.has(full)) continue;
     try {
+      // A link inside the folder that leads out of it escapes as much as '..' does.
+      resolveExternalPath(await realpath(dir), relative(await realpath(dir), await realpath(full)), path);
       const data = await readFile(full);
       external.set(full, data);
       hash.update(data);
     } catch (err) {
+      if (err instanceof IgxError) throw err;
       throw new IgxError('E_MODEL_INVALID', `${path}: external data file '${location}' cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
   }
