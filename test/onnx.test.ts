@@ -204,6 +204,30 @@ describe('ONNX files igx refuses', () => {
     model.dispose();
   });
 
+  it('an export traced at batch 1 runs any batch: batch-agnostic graphs with the batch open, others at batch 1', async () => {
+    const open = await loadModel(await write('traced', encodeModel({ ...convModel(), input: { name: 'x', dims: [1, 3, 4, 4] } })));
+    assert.equal(open.fixedBatch, undefined);
+    // A constant of batch 1 concatenated to the features, as ViT's class token is when traced at batch 1.
+    const baked: TinyModel = {
+      ...convModel(),
+      input: { name: 'x', dims: [1, 3, 4, 4] },
+      nodes: [...convModel().nodes.map((n) => (n.op === 'Flatten' ? { ...n, outputs: ['f'] } : n)), { op: 'Concat', inputs: ['f', 'token'], outputs: ['y'], attrs: { axis: 1 } }],
+      initializers: [...(convModel().initializers ?? []), { name: 'token', dims: [1, 1], values: [7] }],
+    };
+    const fixed = await loadModel(await write('baked', encodeModel(baked)));
+    assert.equal(fixed.fixedBatch, 1);
+    for (const model of [open, fixed]) {
+      const [all, one] = tf.tidy(() => {
+        const x = tf.randomNormal([3, 4, 4, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+        const f = model.buildForward().forward;
+        return [f(x).dataSync(), f(tf.slice(x, [2, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D).dataSync()];
+      });
+      const width = (all as Float32Array).length / 3;
+      assert.deepEqual(Array.from((all as Float32Array).slice(2 * width)), Array.from(one as Float32Array));
+      model.dispose();
+    }
+  });
+
   it('E_MODEL_PATH: external data that leaves the model folder (.., an absolute path, a link)', async () => {
     await rejects(loadModel(await write('escape', encodeModel(convModel({ external: { location: '../external/weights.bin' } })))), 'E_MODEL_PATH');
     await rejects(loadModel(await write('absolute', encodeModel(convModel({ external: { location: join(dir, 'external', 'weights.bin') } })))), 'E_MODEL_PATH');

@@ -53,6 +53,11 @@ export class OnnxAdapter implements ModelAdapter {
     return this.graph.inputShape;
   }
 
+  /** The traced batch, for an export built at it (see buildOnnxGraph); undefined when the batch is open. */
+  get fixedBatch(): number | undefined {
+    return this.graph.fixedBatch;
+  }
+
   get outputNames(): string[] {
     return this.graph.outputNames;
   }

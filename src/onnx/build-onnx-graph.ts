@@ -94,14 +94,37 @@ function readInput(ctx: OnnxBuildContext, file: OnnxFile, options: BuildOnnxOpti
   return { info, shape };
 }
 
+/**
+ * Builds the graph with the batch left open; an export traced at a fixed batch whose graph bakes that
+ * batch in where igx cannot tell (ViT's class token expanded to a literal 1) is built at that batch
+ * instead, which the graph adapter then runs in chunks of it.
+ */
 export function buildOnnxGraph(file: OnnxFile, options: BuildOnnxOptions = {}): BuiltOnnxGraph {
   const unsupported = findUnsupportedOps(file);
   if (unsupported.length > 0) {
     const list = unsupported.map((u) => `${u.op} ×${u.count} (first: node '${u.node}')`).join(', ');
     throw new IgxError('E_UNSUPPORTED_OP', `${file.path}: ONNX ops igx does not support (opset ${file.opset}): ${list}`);
   }
+  try {
+    return buildWith(file, options, false);
+  } catch (err) {
+    if (!(err instanceof IgxError) || err.code === 'E_CONFIG') throw err;
+    try {
+      return buildWith(file, options, true);
+    } catch {
+      throw err;
+    }
+  }
+}
+
+function buildWith(file: OnnxFile, options: BuildOnnxOptions, isFixedBatch: boolean): BuiltOnnxGraph {
   const ctx = new OnnxBuildContext(file.path, file.opset);
   const { info, shape } = readInput(ctx, file, options);
+  if (isFixedBatch) {
+    if (ctx.tracedBatch === undefined) throw new IgxError('E_MODEL_INVALID', `${file.path}: no fixed batch`);
+    shape[0] = ctx.tracedBatch;
+    ctx.tracedBatch = undefined;
+  }
   const physical = permute(shape, NHWC).map((d) => (isBatchDim(d) ? -1 : d));
   // The input and outputs keep their ONNX names: they are what --output and the signature show.
   const inputName = ctx.unique(info.name);

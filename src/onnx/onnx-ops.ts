@@ -464,6 +464,11 @@ const concat: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const refs = xs.map((v) => ctx.refIn(v, perm));
   const ref = ctx.emit('ConcatV2', [...refs, ctx.scalarRef(perm.indexOf(axis), `${n.name}/axis`, 'int32')], { N: { i: String(refs.length) }, T: attrType(xs[0]?.dtype ?? 'float32') }, n.name);
   const shape = [...(xs[0] as Value).shape];
+  for (const v of xs) {
+    if (v.shape.length !== rank || v.shape.some((d, a) => a !== axis && d !== shape[a])) {
+      n.fail(`inputs of shapes ${xs.map((x) => `[${x.shape.join(',')}]`).join(', ')} do not concatenate along axis ${axis}`, 'E_MODEL_INVALID');
+    }
+  }
   shape[axis] = xs.reduce((s, v) => s + staticDim(n, v.shape[axis], 'the concatenated dim'), 0);
   return [{ dtype: (xs[0] as Value).dtype, shape, perm: [...perm], ref }];
 };
