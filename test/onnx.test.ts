@@ -228,6 +228,17 @@ describe('ONNX files igx refuses', () => {
     }
   });
 
+  it('an open height and width: E_MODEL_INVALID, unless igx.json gives inputShape', async () => {
+    const path = await write('open-size', encodeModel({ ...convModel(), input: { name: 'x', dims: ['batch', 3, 'h', 'w'] } }));
+    await rejects(loadModel(path), 'E_MODEL_INVALID');
+    await writeFile(join(dir, 'open-size', 'igx.json'), JSON.stringify({ inputShape: [6, 5, 3] }));
+    const model = await loadModel(path);
+    assert.deepEqual(model.inputShape, [6, 5, 3]);
+    const y = tf.tidy(() => model.buildForward().forward(tf.ones([1, 6, 5, 3])).dataSync());
+    assert.ok(Math.abs((y[0] as number) - (0.5 - 1 + 2 + 0.1)) < 1e-6);
+    model.dispose();
+  });
+
   it('E_MODEL_PATH: external data that leaves the model folder (.., an absolute path, a link)', async () => {
     await rejects(loadModel(await write('escape', encodeModel(convModel({ external: { location: '../external/weights.bin' } })))), 'E_MODEL_PATH');
     await rejects(loadModel(await write('absolute', encodeModel(convModel({ external: { location: join(dir, 'external', 'weights.bin') } })))), 'E_MODEL_PATH');
