@@ -22,15 +22,21 @@ before(async () => {
 /** The model a test builds: NCHW float input, nodes, float initializers (raw or external). */
 interface TinyModel {
   input?: { name: string; dims: (number | string)[] } | null;
-  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[]> }[];
-  initializers?: { name: string; dims: number[]; values: number[]; external?: { location: string; offset?: number; length?: number } }[];
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string> }[];
+  initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; external?: { location: string; offset?: number; length?: number } }[];
   output: string;
 }
 
 function encodeModel(m: TinyModel): Uint8Array {
   const type = getOnnxRoot().lookupType('onnx.ModelProto');
-  const attr = (name: string, v: number | number[]): Record<string, unknown> =>
-    Array.isArray(v) ? { name, type: 7, ints: v } : Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
+  const attr = (name: string, v: number | number[] | string): Record<string, unknown> =>
+    typeof v === 'string'
+      ? { name, type: 3, s: new TextEncoder().encode(v) }
+      : Array.isArray(v)
+        ? { name, type: 7, ints: v }
+        : Number.isInteger(v)
+          ? { name, type: 2, i: v }
+          : { name, type: 1, f: v };
   const dims = (list: (number | string)[]): Record<string, unknown>[] => list.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
   const tensorType = (list: (number | string)[]): Record<string, unknown> => ({ tensorType: { elemType: 1, shape: { dim: dims(list) } } });
   const msg = {
@@ -44,7 +50,9 @@ function encodeModel(m: TinyModel): Uint8Array {
       output: [{ name: m.output, type: tensorType(['batch', 1]) }],
       initializer: (m.initializers ?? []).map((t) =>
         t.external === undefined
-          ? { name: t.name, dims: t.dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(t.values).buffer) }
+          ? t.int64 === true
+            ? { name: t.name, dims: t.dims, dataType: 7, rawData: new Uint8Array(BigInt64Array.from(t.values.map(BigInt)).buffer) }
+            : { name: t.name, dims: t.dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(t.values).buffer) }
           : {
               name: t.name,
               dims: t.dims,
@@ -74,6 +82,28 @@ function convModel(weight: TinyModel['initializers'] extends (infer T)[] | undef
     ],
     output: 'y',
   };
+}
+
+/** PyTorch 1.13 on the same inputs (F.interpolate bilinear, align_corners=False; F.instance_norm), float32. */
+const TORCH_RESIZE = { x: [0, 0.14237173, 0.28184286, 0.41557187, 0.54083425, 0.65507793, 0.75597537, 0.84147096, 0.90982294, 0.9596386, 0.98990309, 0.99999982], y: [0, 0.05084705, 0.13220233, 0.21210732, 0.29139495, 0.36781153, 0.41557187, 0.21633372, 0.26316246, 0.33808848, 0.40947506, 0.4796699, 0.54506165, 0.58593154, 0.54083425, 0.58163553, 0.6469177, 0.70552665, 0.76208222, 0.81093681, 0.84147096, 0.76222748, 0.78922278, 0.83241534, 0.86707318, 0.89920747, 0.92221105, 0.93658829, 0.90982294, 0.92761421, 0.95608038, 0.97477084, 0.99062431, 0.99639386, 0.99999982], grad: [-2.245378, -2.0663865, -1.7571429, -1.4252104, -0.46134454, -0.17394966, 0.17394942, 0.46134448, 1.42521, 1.7571429, 2.0663865, 2.2453785] };
+const TORCH_INORM = { x: [1, 0.9800666, 0.92106098, 0.82533562, 0.69670671, 0.54030234, 0.36235771, 0.16996716, -0.029199546, -0.22720204, -0.41614684, -0.58850116, -0.7373938, -0.85688871, -0.94222236, -0.9899925, -0.99829477, -0.96679819, -0.89675844, -0.79096776, -0.65364361, -0.49026099, -0.30733278, -0.11215262, 0.087499171, 0.2836622, 0.4685165], y: [1.7783051, 1.6930928, 1.440853, 1.0316421, 0.48177353, -0.18683082, -0.94751638, -1.769956, -2.6213627, 0.78582698, 0.42751595, 0.10066677, -0.18169019, -0.4082979, -0.57012284, -0.6607132, -0.67645741, -0.61672795, -1.0809788, -0.84864759, -0.54706448, -0.18825334, 0.21348266, 0.64212567, 1.0805891, 1.5113906, 1.9173565], grad: [-0.38917878, -0.10736823, 0.082269594, 0.18528453, 0.21067834, 0.17054936, 0.07960593, -0.045415889, -0.18642296, 0.10890655, 0.0031176577, -0.080573611, -0.13301523, -0.14630066, -0.11408508, -0.031837013, 0.10298, 0.29080713, -0.075414285, -0.0074764281, 0.030357109, 0.043313213, 0.037609708, 0.020209398, -0.0014598746, -0.019798502, -0.027340965] };
+
+/** A one-node model of `op` on an NCHW input of `dims` (the extra inputs and initializers given), its output flattened; F's value and ∇ of Σ F·linspace(−1, 1). */
+async function runOne(dir: string, name: string, model: TinyModel, x: number[], dims: [number, number, number, number]): Promise<{ y: number[]; grad: number[] }> {
+  await mkdir(join(dir, name), { recursive: true });
+  const path = join(dir, name, 'model.onnx');
+  await writeFile(path, encodeModel({ ...model, input: { name: 'x', dims: ['batch', ...dims.slice(1)] } }));
+  const loaded = await loadModel(path);
+  const f = loaded.buildForward().forward;
+  const [y, grad] = tf.tidy(() => {
+    const nhwc = tf.transpose(tf.tensor4d(x, dims), [0, 2, 3, 1]) as tf.Tensor4D;
+    const out = f(nhwc);
+    const w = tf.linspace(-1, 1, out.shape[1]);
+    const g = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z as tf.Tensor4D), w)))(nhwc);
+    return [Array.from(out.dataSync()), Array.from(tf.transpose(g, [0, 3, 1, 2]).dataSync())];
+  });
+  loaded.dispose();
+  return { y: y as number[], grad: grad as number[] };
 }
 
 async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
@@ -135,6 +165,59 @@ describe('ONNX models against PyTorch (igx-wasm)', () => {
     tf.dispose([x, baseline]);
     assert.equal(tf.memory().numTensors, before);
     model.dispose();
+  });
+});
+
+describe('ONNX ops against PyTorch on small inputs', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'igx-onnx-ops-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const close = (a: number[], b: number[], tol: number, what: string): void => {
+    assert.equal(a.length, b.length, what);
+    const scale = Math.max(...b.map(Math.abs));
+    a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] as number)) <= tol * scale, `${what}[${i}]: ${v} vs ${b[i]}`));
+  };
+
+  it('Resize bilinear (half_pixel, sizes from Shape → Concat): values and gradient (tfjs\'s own ResizeBilinear gradient is wrong here)', async () => {
+    const model: TinyModel = {
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Slice', inputs: ['s', 'zero', 'two'], outputs: ['nc'] },
+        { op: 'Concat', inputs: ['nc', 'hw'], outputs: ['sizes'], attrs: { axis: 0 } },
+        { op: 'Resize', inputs: ['x', '', '', 'sizes'], outputs: ['r'], attrs: { mode: 'linear', coordinate_transformation_mode: 'half_pixel' } },
+        { op: 'Flatten', inputs: ['r'], outputs: ['y'] },
+      ],
+      initializers: [
+        { name: 'zero', dims: [1], values: [0], int64: true },
+        { name: 'two', dims: [1], values: [2], int64: true },
+        { name: 'hw', dims: [2], values: [5, 7], int64: true },
+      ],
+      output: 'y',
+    };
+    const r = await runOne(dir, 'resize', model, TORCH_RESIZE.x, [1, 1, 3, 4]);
+    close(r.y, TORCH_RESIZE.y, 1e-6, 'y');
+    close(r.grad, TORCH_RESIZE.grad, 1e-6, 'grad');
+  });
+
+  it('InstanceNormalization: values and gradient', async () => {
+    const model: TinyModel = {
+      nodes: [
+        { op: 'InstanceNormalization', inputs: ['x', 'scale', 'bias'], outputs: ['n'], attrs: { epsilon: 1e-5 } },
+        { op: 'Flatten', inputs: ['n'], outputs: ['y'] },
+      ],
+      initializers: [
+        { name: 'scale', dims: [3], values: [1.5, 0.5, 1.0] },
+        { name: 'bias', dims: [3], values: [0.1, -0.2, 0.3] },
+      ],
+      output: 'y',
+    };
+    const r = await runOne(dir, 'inorm', model, TORCH_INORM.x, [1, 3, 3, 3]);
+    close(r.y, TORCH_INORM.y, 1e-5, 'y');
+    close(r.grad, TORCH_INORM.grad, 1e-4, 'grad');
   });
 });
 

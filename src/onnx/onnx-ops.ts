@@ -765,6 +765,95 @@ const pad: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   return [{ dtype: x.dtype, shape, perm, ref: y }];
 };
 
+/** (x − mean)/√(var + ε) over the spatial axes of each image and channel, then scale and B per channel. */
+const instanceNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const x = n.input(0);
+  const rank = x.shape.length;
+  if (rank < 3) n.fail(`an input of rank ${rank}`, 'E_MODEL_INVALID');
+  const eps = n.float('epsilon', 1e-5);
+  const { ref, perm } = live(ctx, x);
+  const axes = ctx.intsRef(identityPerm(rank).filter((i) => (perm[i] as number) >= 2), `${n.name}/axes`);
+  const T = { T: attrType('float32') };
+  const mean = ctx.emit('Mean', [ref, axes], { keep_dims: { b: true }, ...T }, `${n.name}/mean`);
+  const centred = ctx.emit('Sub', [ref, mean], T, `${n.name}/centred`);
+  const variance = ctx.emit('Mean', [ctx.emit('Square', [centred], T, `${n.name}/square`), axes], { keep_dims: { b: true }, ...T }, `${n.name}/variance`);
+  const inv = ctx.emit('Rsqrt', [ctx.emit('AddV2', [variance, ctx.scalarRef(eps, `${n.name}/epsilon`)], T, `${n.name}/add_eps`)], T, `${n.name}/rsqrt`);
+  const normed: Value = { name: `${n.name}/normed`, dtype: 'float32', shape: x.shape, perm, ref: ctx.emit('Mul', [centred, inv], T, `${n.name}/normed`) };
+  const perChannel = (i: number, tag: string): Value => {
+    const c = constInput(n, i, tag);
+    const shape = [c.shape[0] as number, ...new Array<number>(rank - 2).fill(1)];
+    return { name: `${n.name}/${tag}`, dtype: 'float32', shape, perm: identityPerm(shape.length), konst: { ...c, shape } };
+  };
+  const y = ctx.binary('Mul', normed, perChannel(1, 'scale'), `${n.name}/scale`);
+  return [ctx.binary('AddV2', y, perChannel(2, 'B'), n.name)];
+};
+
+/**
+ * Interpolation weights of one axis, [out, in]: row o holds the weights output o gives the inputs, in
+ * ONNX's coordinate transform (x_in = (o + ½)·in/out − ½ for half_pixel, clamped at 0 as PyTorch does).
+ */
+function resizeMatrix(size: number, out: number, mode: 'linear' | 'nearest', transform: string): number[] {
+  const m = new Array<number>(out * size).fill(0);
+  for (let o = 0; o < out; o++) {
+    if (mode === 'nearest') {
+      m[o * size + Math.min(Math.floor((o * size) / out), size - 1)] = 1;
+      continue;
+    }
+    let src = transform === 'align_corners' ? (out === 1 ? 0 : (o * (size - 1)) / (out - 1)) : transform === 'asymmetric' ? (o * size) / out : ((o + 0.5) * size) / out - 0.5;
+    if (transform === 'pytorch_half_pixel' && out === 1) src = 0;
+    src = Math.min(Math.max(src, 0), size - 1);
+    const i0 = Math.floor(src);
+    const i1 = Math.min(i0 + 1, size - 1);
+    const frac = src - i0;
+    m[o * size + i0] = (m[o * size + i0] as number) + 1 - frac;
+    m[o * size + i1] = (m[o * size + i1] as number) + frac;
+  }
+  return m;
+}
+
+/**
+ * Resize of the two spatial axes as two matrix products with the interpolation weights: exact for
+ * linear (half_pixel — PyTorch's align_corners=False —, pytorch_half_pixel, align_corners, asymmetric)
+ * and for nearest with asymmetric and floor (PyTorch's mode='nearest'), and differentiable (tfjs's
+ * ResizeBilinear gradient ignores half_pixel_centers).
+ */
+const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const { x, inHW } = imageInput(n);
+  const mode = n.string('mode', 'nearest');
+  const transform = n.string('coordinate_transformation_mode', n.opset >= 11 ? 'half_pixel' : 'asymmetric');
+  const nearestMode = n.string('nearest_mode', 'round_prefer_floor');
+  const scalesAt = n.opset >= 11 ? 2 : 1;
+  // sizes [N, C, h, w] (torch builds N and C from the input's shape): only h and w must be known.
+  const sizesConst = n.opset >= 11 && n.inputs[3] !== undefined ? constInput(n, 3, 'sizes') : undefined;
+  const sizes = sizesConst === undefined ? undefined : numbersOf(sliceConst(sizesConst, 0, [2, 3]), n.where);
+  const scales = sizes === undefined ? numbersOf(constInput(n, scalesAt, 'scales'), n.where) : undefined;
+  if (scales !== undefined && (scales[0] !== 1 || scales[1] !== 1)) n.fail('resizing the batch or channel axis');
+  const out = sizes ?? inHW.map((d, i) => Math.floor(d * (scales?.[i + 2] as number)));
+  if (scales !== undefined && out.some((o, i) => o !== (inHW[i] as number) * (scales[i + 2] as number))) {
+    n.fail(`scales [${scales.join(',')}] that do not give whole sizes`);
+  }
+  const isLinear = mode === 'linear' && ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(transform);
+  const isNearest = mode === 'nearest' && transform === 'asymmetric' && nearestMode === 'floor';
+  if (!isLinear && !isNearest) {
+    return n.fail(`mode '${mode}' with coordinate_transformation_mode '${transform}'${mode === 'nearest' ? ` and nearest_mode '${nearestMode}'` : ''}`);
+  }
+  const [h, w] = inHW as [number, number];
+  const [oh, ow] = out as [number, number];
+  const c = staticDim(n, x.shape[1], 'channels');
+  const kind = isLinear ? 'linear' : 'nearest';
+  const T = { T: attrType('float32') };
+  const mm = { adj_x: { b: false }, adj_y: { b: false }, ...T };
+  // rows: [N, h, w·c] → A_h [1, oh, h] · → [N, oh, w·c]; columns: [N·oh, w, c] → A_w [1, ow, w] · → [N·oh, ow, c].
+  const rows = ctx.emit('Reshape', [ctx.refIn(x, NHWC), ctx.intsRef([-1, h, w * c], `${n.name}/rows_shape`)], {}, `${n.name}/rows`);
+  const ah = ctx.constRef(makeConst('float32', [1, oh, h], resizeMatrix(h, oh, kind, transform)), `${n.name}/weights_h`);
+  const byRows = ctx.emit('BatchMatMulV2', [ah, rows], mm, `${n.name}/resize_h`);
+  const cols = ctx.emit('Reshape', [byRows, ctx.intsRef([-1, w, c], `${n.name}/cols_shape`)], {}, `${n.name}/cols`);
+  const aw = ctx.constRef(makeConst('float32', [1, ow, w], resizeMatrix(w, ow, kind, transform)), `${n.name}/weights_w`);
+  const byCols = ctx.emit('BatchMatMulV2', [aw, cols], mm, `${n.name}/resize_w`);
+  const ref = ctx.emit('Reshape', [byCols, ctx.intsRef([-1, oh, ow, c], `${n.name}/out_shape`)], {}, n.name);
+  return [{ dtype: 'float32', shape: [x.shape[0] as Dim, c, oh, ow], perm: [...NHWC], ref }];
+};
+
 /** ONNX op type (default domain) → what igx emits for it. */
 export const ONNX_OPS: Readonly<Record<string, OpEmitter>> = {
   Conv: conv,
@@ -791,6 +880,8 @@ export const ONNX_OPS: Readonly<Record<string, OpEmitter>> = {
   HardSwish: hardSwish,
   BatchNormalization: batchNorm,
   LayerNormalization: layerNorm,
+  InstanceNormalization: instanceNorm,
+  Resize: resize,
   Softmax: softmax,
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
