@@ -154,3 +154,31 @@ test('text from outside reaches the terminal as one line: a 10-byte JPEG, and a 
   assert.ok(!hostile.stderr.includes('\u001b'), 'no escape reaches the terminal');
   assert.match(hostile.stderr, /ok .*cat\.jpg: \\x1b\[31mred; line \d+ /);
 });
+
+test('FIFOs and devices are never read: as an image (E_IMAGE_READ), inside a folder (a skipped row), as a model (E_MODEL_INVALID) or its labels (E_CONFIG)', () => {
+  const inputs = tempDir();
+  const fifo = join(inputs, 'pipe.jpg');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  copyFileSync(fixture('images', 'cat.jpg'), join(inputs, 'cat.jpg'));
+  const run = (args: string[]) => spawnSync(process.execPath, [IGX_BIN, 'explain', ...args, '--steps', '2', '--out', tempDir()], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  for (const [input, kind] of [[fifo, 'a FIFO'], ['/dev/zero', 'a device']] as const) {
+    const r = run([input]);
+    assert.equal(r.status, 1, `${input}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`${kind}, not a regular file \\[E_IMAGE_READ\\]`));
+  }
+  const folder = run([inputs, '--json']);
+  assert.equal(folder.status, 0, folder.stderr);
+  const rows = folder.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.at(-1).summary.skipped, 1);
+  assert.ok(rows.some((r) => r.path === fifo && r.status === 'skipped' && r.reason === 'not a regular file'), folder.stdout);
+  const model = run([join(inputs, 'cat.jpg'), '--model', '/dev/zero']);
+  assert.equal(model.status, 2);
+  assert.match(model.stderr, /\[E_MODEL_INVALID\]/);
+  const copy = tempDir();
+  const source = fixture('models', 'mobilenet_v1_0.25_224');
+  for (const name of readdirSync(source)) if (name !== 'labels.json') copyFileSync(join(source, name), join(copy, name));
+  assert.equal(spawnSync('mkfifo', [join(copy, 'labels.json')]).status, 0);
+  const labels = run([join(inputs, 'cat.jpg'), '--model', copy]);
+  assert.equal(labels.status, 2, labels.stderr);
+  assert.match(labels.stderr, /labels file .*a FIFO, not a regular file \[E_CONFIG\]/);
+});

@@ -139,6 +139,9 @@ async function* walkFolder(folder: string, walk: FolderWalk): AsyncGenerator<Dis
         if (entry.name.includes('.') && IMAGE_EXTENSIONS.has(ext)) yield { kind: 'image', path, relPath };
         else if (!walk.sniffs || (await isImageByContent(path))) yield { kind: 'image', path, relPath };
         else yield { kind: 'skipped', path, relPath, reason: 'not an image' };
+      } else if (!matches || matches(toPosix(relative(base, path)))) {
+        // A FIFO, socket or device: never opened (a FIFO would block), but counted.
+        yield { kind: 'skipped', path, relPath, reason: 'not a regular file' };
       }
     }
   } finally {

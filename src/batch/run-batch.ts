@@ -3,8 +3,8 @@
  * is consumed as images finish, with at most `concurrency` images in flight.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError, toIgxError } from '../errors.js';
@@ -60,10 +60,17 @@ const stripExtension = (relPath: string): string => {
   return ext ? relPath.slice(0, -ext.length) : relPath;
 };
 
+/** sha256 of a regular file, streamed; anything else (a FIFO would block, /dev/zero never end) throws. */
 export async function computeFileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error(`'${path}' is not a regular file`);
+    const hash = createHash('sha256');
+    for await (const chunk of handle.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** --resume: a finished report for the same bytes and the same outcome config means nothing to do. */

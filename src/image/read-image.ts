@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../files/read-regular-file.js';
 import sharp from 'sharp';
 import type { ResizeMode } from './preprocess.js';
 import { IgxError } from '../errors.js';
@@ -48,15 +48,12 @@ const SHARP_DEFAULT_PIXEL_LIMIT = 0x3fff * 0x3fff;
  * Errors: E_IMAGE_READ when the file cannot be read; E_IMAGE_DECODE when it is empty, not an
  * image, truncated or corrupt, or larger than `maxPixels`.
  */
+/** The largest image file igx reads (1 GiB): --max-pixels bounds the decoded size, this the bytes. */
+export const MAX_IMAGE_FILE_BYTES = 2 ** 30;
+
 export async function readImage(path: string, opts: ReadImageOptions): Promise<DecodedImage> {
   checkReadOptions(opts);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new IgxError('E_IMAGE_READ', `cannot read image file '${path}': ${reason}`, { cause: err });
-  }
+  const bytes = await readRegularFile(path, { maxBytes: MAX_IMAGE_FILE_BYTES, code: 'E_IMAGE_READ', what: 'image file' });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const decoded = await decodeToRgb(bytes, path, opts.maxPixels);
   const resized = await resizeRgb(decoded.rgb, decoded.height, decoded.width, opts);

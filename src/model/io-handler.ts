@@ -3,6 +3,7 @@
  * names (any file names, relative to the model folder and contained in it), checked against the
  * manifest's byte total before anything is handed to TensorFlow.js.
  */
+import { readRegularFile } from '../files/read-regular-file.js';
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
@@ -131,17 +132,13 @@ async function readWeightBytes(weightFiles: WeightFile[], jsonBytes: Buffer, jso
   return { buffers, sha256: hash.digest('hex') };
 }
 
+/** The largest model.json igx parses (256 MiB): topologies are megabytes; the weights live beside it. */
+export const MAX_MODEL_JSON_BYTES = 2 ** 28;
+
 export async function readModelFiles(modelJsonPath: string): Promise<ModelFiles> {
   const modelDir = dirname(modelJsonPath);
   const jsonName = modelJsonPath;
-  let jsonBytes: Buffer;
-  try {
-    jsonBytes = await readFile(modelJsonPath);
-  } catch (err) {
-    throw new IgxError('E_MODEL_NOT_FOUND', `${modelJsonPath}: cannot read the model JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
-      cause: err,
-    });
-  }
+  const jsonBytes = await readRegularFile(modelJsonPath, { maxBytes: MAX_MODEL_JSON_BYTES, code: 'E_MODEL_INVALID', missingCode: 'E_MODEL_NOT_FOUND', what: 'model JSON' });
   const json = parseModelJson(jsonBytes.toString('utf8'), jsonName);
   const groups = json.weightsManifest ?? [];
   // Paths first (cheap, and a security check), then sizes, then bytes.

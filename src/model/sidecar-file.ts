@@ -2,15 +2,19 @@
  * Reads the optional `igx.json` beside a model and the labels it names. Every problem is an IgxError
  * E_CONFIG naming the file and the field.
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PRESETS } from '../image/preprocess.js';
 import { SidecarSchema, type Sidecar } from './sidecar.js';
 import { IgxError } from '../errors.js';
+import { readRegularFile } from '../files/read-regular-file.js';
 import { isInside } from './io-handler.js';
 import { formatIssuePath } from './model-json.js';
 
 export const SIDECAR_FILE = 'igx.json';
+
+/** The largest igx.json or labels file igx reads (16 MiB). */
+const MAX_SIDECAR_BYTES = 2 ** 24;
 
 export interface SidecarFile {
   path: string;
@@ -74,15 +78,14 @@ async function readLabelsFile(modelDir: string, given: string, sidecarPath: stri
   if (isAbsolute(given)) fail('must be a path relative to the model folder');
   const file = resolve(modelDir, given);
   if (!isInside(modelDir, file)) fail(`resolves outside the model folder ${modelDir}`);
-  let text = '';
   try {
     if (!isInside(await realpath(modelDir), await realpath(file))) fail(`links outside the model folder ${modelDir}`);
-    text = await readFile(file, 'utf8');
   } catch (err) {
     if (err instanceof IgxError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     fail(code === 'ENOENT' ? `names no file (${file})` : `cannot be read (${code ?? (err as Error).message})`, err);
   }
+  const text = (await readRegularFile(file, { maxBytes: MAX_SIDECAR_BYTES, code: 'E_CONFIG', what: 'labels file' })).toString('utf8');
   if (!given.toLowerCase().endsWith('.json')) {
     // One label per line.
     const lines = text.split(/\r?\n/);
@@ -106,10 +109,10 @@ export async function readSidecarFile(modelDir: string): Promise<SidecarFile | u
   const path = join(modelDir, SIDECAR_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path, { maxBytes: MAX_SIDECAR_BYTES, code: 'E_CONFIG', what: 'sidecar' })).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new IgxError('E_CONFIG', `${path}: cannot be read (${(err as Error).message})`, { cause: err });
+    if ((err as IgxError).cause !== undefined && ((err as IgxError).cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
   const sidecar = parseSidecar(text, path);
   if (sidecar.labels === undefined) return { path, sidecar };
