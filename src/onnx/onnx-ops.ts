@@ -854,9 +854,56 @@ const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   return [{ dtype: 'float32', shape: [x.shape[0] as Dim, c, oh, ow], perm: [...NHWC], ref }];
 };
 
+/**
+ * ConvTranspose as TensorFlow's Conv2DBackpropInput at VALID padding (each input pixel spreads its
+ * kernel: ((in − 1)·s + k) per axis), then output_padding added at the end and the pads cut off.
+ */
+const convTranspose: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const { x, inHW } = imageInput(n);
+  const w = constInput(n, 1, 'the weight');
+  if (w.shape.length !== 4) n.fail(`a weight of rank ${w.shape.length}; igx supports 2-D transposed convolutions`);
+  const [inC, outC, kh, kw] = w.shape as [number, number, number, number];
+  if (n.int('group', 1) !== 1) n.fail('grouped ConvTranspose');
+  if (n.ints('dilations', [1, 1]).some((d) => d !== 1)) n.fail('dilated ConvTranspose');
+  if (n.has('output_shape') || !['NOTSET', 'VALID'].includes(n.string('auto_pad', 'NOTSET'))) n.fail('output_shape or auto_pad (give pads)');
+  if (staticDim(n, x.shape[1], 'channels') !== inC) n.fail(`weight [${w.shape.join(',')}] does not fit ${String(x.shape[1])} input channels`, 'E_MODEL_INVALID');
+  const strides = n.ints('strides', [1, 1]);
+  const pads = n.ints('pads', [0, 0, 0, 0]);
+  const outPad = n.ints('output_padding', [0, 0]);
+  const full = inHW.map((d, i) => (d - 1) * (strides[i] as number) + [kh, kw][i]!);
+  const out = full.map((f, i) => f + (outPad[i] as number) - (pads[i] as number) - (pads[i + 2] as number));
+  const batch = x.shape[0] as Dim;
+  let y = ctx.emit(
+    'Conv2DBackpropInput',
+    [ctx.shapeRef([batch, full[0] as number, full[1] as number, outC], `${n.name}/output_shape`, true), ctx.constRef(transposeConst(w, [2, 3, 1, 0]), `${n.name}/filter`), ctx.refIn(x, NHWC)],
+    { strides: attrInts([1, strides[0] as number, strides[1] as number, 1]), padding: attrString('VALID'), data_format: attrString('NHWC'), T: attrType('float32') },
+    `${n.name}/transpose_conv`,
+  );
+  if (outPad.some((p) => p !== 0)) {
+    const paddings = makeConst('int32', [4, 2], [0, 0, 0, outPad[0] as number, 0, outPad[1] as number, 0, 0]);
+    y = ctx.emit('PadV2', [y, ctx.constRef(paddings, `${n.name}/output_padding`), ctx.scalarRef(0, `${n.name}/pad_value`)], { T: attrType('float32') }, `${n.name}/pad`);
+  }
+  if (pads.some((p) => p !== 0)) {
+    y = ctx.emit(
+      'StridedSlice',
+      [y, ctx.intsRef([0, pads[0] as number, pads[1] as number, 0], `${n.name}/begin`), ctx.intsRef([0, (pads[0] as number) + (out[0] as number), (pads[1] as number) + (out[1] as number), 0], `${n.name}/end`), ctx.intsRef([1, 1, 1, 1], `${n.name}/strides`)],
+      { begin_mask: { i: '9' }, end_mask: { i: '9' }, T: attrType('float32'), Index: attrType('int32') },
+      `${n.name}/crop`,
+    );
+  }
+  const bias = n.inputs[2];
+  if (bias !== undefined) {
+    if (!isConst(bias)) n.fail('a bias computed at run time');
+    y = ctx.emit('BiasAdd', [y, ctx.constRef(bias.konst, `${n.name}/bias`)], { data_format: attrString('NHWC'), T: attrType('float32') }, `${n.name}/bias_add`);
+  }
+  y = ctx.emit('Identity', [y], { T: attrType('float32') }, n.name);
+  return [{ dtype: 'float32', shape: [batch, outC, out[0] as number, out[1] as number], perm: [...NHWC], ref: y }];
+};
+
 /** ONNX op type (default domain) → what igx emits for it. */
 export const ONNX_OPS: Readonly<Record<string, OpEmitter>> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matMul,
   Add: binary('AddV2', 'Add'),
