@@ -6,6 +6,7 @@
 import { IgxError } from '../errors.js';
 import { shapeJson } from '../savedmodel/attr-to-json.js';
 import type { GraphJsonNode } from '../savedmodel/build-context.js';
+import { fuseConvolutions } from './fuse-conv.js';
 import { OnnxBuildContext, type BuiltConst } from './onnx-build-context.js';
 import { OnnxNode } from './onnx-node.js';
 import { ONNX_OPS } from './onnx-ops.js';
@@ -155,7 +156,8 @@ function buildWith(file: OnnxFile, options: BuildOnnxOptions, isFixedBatch: bool
     ctx.nodes.push({ name, op: 'Identity', input: [ctx.native(v)], attr: { T: { type: 'DT_FLOAT' } } });
     return { name, shape: v.shape.map((d) => (isBatchDim(d) ? -1 : d)) };
   });
+  const nodes = fuseConvolutions(ctx.nodes, new Set(outputNames));
   const opCounts: Record<string, number> = {};
-  for (const n of ctx.nodes) opCounts[n.op] = (opCounts[n.op] ?? 0) + 1;
-  return { nodes: ctx.nodes, consts: ctx.consts, input: { name: inputName, shape: physical }, outputs, opCounts: Object.fromEntries(Object.entries(opCounts).sort()) };
+  for (const n of nodes) opCounts[n.op] = (opCounts[n.op] ?? 0) + 1;
+  return { nodes, consts: ctx.consts, input: { name: inputName, shape: physical }, outputs, opCounts: Object.fromEntries(Object.entries(opCounts).sort()) };
 }
