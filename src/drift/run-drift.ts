@@ -3,7 +3,7 @@
  * drift.junit.xml and panels. Returns data and writes files; never prints (the CLI does).
  */
 import { DRIFT_FILES, DRIFT_PANEL_SUFFIX } from '../report/run-layout.js';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { IgxError } from '../errors.js';
 import { IGX_VERSION } from '../package-info.js';
@@ -13,6 +13,7 @@ import { buildRunConfig, compareRunConfigs, type GuardedConfig } from './config-
 import { buildDriftMarkdown, buildDriftPanel, buildJunitXml, DEFAULT_WORST_ROWS, renderDriftPanelPng } from './outputs.js';
 import { buildGridMap, readRawMap, readRun, type AttributionMap, type LoadedRun, type RunEntry } from './runs.js';
 import { DRIFT_SCHEMA_VERSION, DriftReportSchema, type DriftImage, type DriftReport, type DriftThresholds, type MapChoice, type NoiseKind } from './schema.js';
+import { ensureDir } from '../files/ensure-dir.js';
 
 export interface DriftOptions {
   baseline: string;
@@ -87,10 +88,10 @@ function guardConfigs(baseline: LoadedRun, current: LoadedRun, allowConfigChange
   const c = buildRunConfig(current);
   const differences = compareRunConfigs(b.config, c.config);
   if (differences.length > 0 && !allowConfigChange) {
-    const list = differences.map((d) => `  ${d.field}: ${d.baseline} → ${d.current}`).join('\n');
+    const list = differences.map((d) => `${d.field}: ${d.baseline} → ${d.current}`).join('; ');
     throw new IgxError(
       'E_DRIFT_CONFIG',
-      `the runs were explained with different settings, so their attributions are not comparable (--allow-config-change compares them anyway):\n${list}`,
+      `the runs were explained with different settings, so their attributions are not comparable (--allow-config-change compares them anyway): ${list}`,
     );
   }
   return { b, c, differences };
@@ -133,13 +134,13 @@ async function writeDriftFiles(out: string, report: DriftReport, markdown: strin
     junit: join(out, DRIFT_FILES.junit),
     panels: panels.map((p) => join(out, ...p.path.split('/'))),
   };
-  await mkdir(out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+  await ensureDir(out).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${out}: cannot create the folder (${err.code ?? err.message})`);
   });
   await removeOldPanels(join(out, DRIFT_FILES.panels));
   for (const [i, p] of panels.entries()) {
     const file = files.panels[i]!;
-    await mkdir(dirname(file), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    await ensureDir(dirname(file)).catch((err: NodeJS.ErrnoException) => {
       throw new IgxError('E_WRITE', `${dirname(file)}: cannot create the folder (${err.code ?? err.message})`);
     });
     await writeFileAtomic(file, await renderDriftPanelPng(buildDriftPanel(p.baseline, p.current)));
