@@ -78,6 +78,10 @@ test('bad flags exit 2 with one line naming the flag', () => {
     [['--target', 'no-such-class'], /--target/],
     [['--no-such-flag'], /no-such-flag/],
     [['--stpes', '3'], /--stpes.*--steps/],
+    // Bounded before anything is allocated: a batch no wasm heap holds, baselines by the hundred.
+    [['--batch-size', '4096'], /--batch-size 4096: .*wasm heap.*at most \d+ fits/],
+    [['--batch-size', '64', '--max-memory', '64MB'], /--batch-size 64: .*memory budget.*at most \d+ fits/],
+    [['--baseline', 'gaussian', '--baseline-samples', '300'], /--baseline-samples: .*300 baseline images, more than 256/],
   ];
   for (const [flags, pattern] of cases) {
     const out = tempDir();
@@ -181,4 +185,26 @@ test('FIFOs and devices are never read: as an image (E_IMAGE_READ), inside a fol
   const labels = run([join(inputs, 'cat.jpg'), '--model', copy]);
   assert.equal(labels.status, 2, labels.stderr);
   assert.match(labels.stderr, /labels file .*a FIFO, not a regular file \[E_CONFIG\]/);
+});
+
+test('an --out that cannot be made fails at once with one line (it used to spin for ever under /proc)', () => {
+  const r = spawnSync(process.execPath, [IGX_BIN, 'explain', fixture('images', 'cat.jpg'), '--steps', '2', '--out', '/proc/igx-out/run'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+  assert.equal(r.signal, null, 'finished by itself');
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.includes('default'));
+  assert.match(lines.at(-1) as string, /--out \/proc\/igx-out\/run: cannot create the folder \(ENOENT\) \[E_WRITE\]/);
+});
+
+test('a config file asking for 4000 baselines is refused in one line, at once', () => {
+  const dir = tempDir();
+  const config = join(dir, 'igx.config.json');
+  writeFileSync(config, JSON.stringify({ baseline: new Array<string>(4000).fill('black') }));
+  const r = igx(['explain', fixture('images', 'dog.jpg'), '--config', config, '--out', join(dir, 'out'), '--quiet']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim(), /^igx: .*baseline.*at most 256 baselines.* \[E_(CONFIG|FLAG)\]$/);
 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError, toIgxError } from '../errors.js';
@@ -14,6 +14,7 @@ import { REPORT_SUFFIX } from '../report/run-layout.js';
 import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, shardManifestName, type Manifest, type ManifestRow } from '../report/manifest.js';
 import { computeRunRoot, countInputs, discoverInputs, IMAGE_EXTENSIONS, type DiscoveredInput } from './discover-inputs.js';
 import { isInShard, type Shard } from './shard.js';
+import { ensureDir } from '../files/ensure-dir.js';
 
 /** What runs one image: an in-process session or a worker pool. */
 export interface ImageExplainer {
@@ -109,7 +110,7 @@ async function startManifest(explainer: ImageExplainer, options: BatchOptions & 
     rows: [],
   };
   const writer = new ManifestWriter(manifestPath, manifest);
-  await mkdir(config.out, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+  await ensureDir(config.out).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
   });
   return { manifestPath, manifest, writer };

@@ -108,6 +108,12 @@ export interface ExplainConfig {
 
 export const DEFAULT_START_STEPS = 50;
 
+/**
+ * At most this many --baseline entries, and baseline images in all (entries × --baseline-samples): each
+ * is a whole IG run and an input-sized tensor, and a config file is enough to ask for millions.
+ */
+export const MAX_BASELINES = 256;
+
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -173,7 +179,10 @@ const FLAG_SCHEMA = z.strictObject({
   steps: wholeNumber(1, 100000).optional(),
   tolerance: realNumber((n) => n > 0, 'a number > 0, e.g. 0.05').optional(),
   maxSteps: wholeNumber(1, 100000).optional(),
-  baseline: z.array(z.string().min(1, { message: 'expected a baseline kind or an image file' })).optional(),
+  baseline: z
+    .array(z.string().min(1, { message: 'expected a baseline kind or an image file' }))
+    .max(MAX_BASELINES, { message: `expected at most ${MAX_BASELINES} baselines` })
+    .optional(),
   baselineSamples: wholeNumber(1, 1000).optional(),
   seed: wholeNumber(0, 2 ** 32 - 1).optional(),
   batchSize: z.union([z.literal('auto'), wholeNumber(1, 4096)], { message: 'expected auto or a whole number ≥ 1' }).optional(),
@@ -226,6 +235,13 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
   }
   if (f.preprocess !== undefined && f.mean !== undefined) {
     throw new IgxError('E_FLAG', '--preprocess: expected either a preset or --mean/--std, received both');
+  }
+  // Random kinds (and --baseline-dir) are drawn --baseline-samples times each.
+  const entries = f.baseline ?? (f.baselineDir === undefined ? ['black'] : []);
+  const random = entries.filter((b) => /^(uniform|gaussian)(:|$)/.test(b)).length + (f.baselineDir === undefined ? 0 : 1);
+  const drawn = entries.length - random + (f.baselineDir === undefined ? 0 : 1) + random * (f.baselineSamples ?? 1);
+  if (drawn > MAX_BASELINES) {
+    throw new IgxError('E_FLAG', `--baseline-samples: ${f.baselineSamples ?? 1} draws of ${random} random baseline(s) make ${drawn} baseline images, more than ${MAX_BASELINES}`);
   }
   if (f.method === 'riemann-trapezoid' && f.steps === 1) {
     throw new IgxError('E_FLAG', '--steps: expected ≥ 2 for riemann-trapezoid, received "1"');

@@ -4,7 +4,7 @@
  * `<stem>.evaluate.json`; never prints.
  */
 import { buildImageOutputNames } from '../report/run-layout.js';
-import { mkdir } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
@@ -20,6 +20,7 @@ import { IGX_VERSION } from '../package-info.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { evaluateFaithfulness, type Curve } from './perturbation.js';
 import { compareAttributionMaps, loadRandomizedModel, type MapSimilarity } from './randomization.js';
+import { ensureDir } from '../files/ensure-dir.js';
 
 export const EVALUATION_SCHEMA_VERSION = 1;
 
@@ -188,7 +189,7 @@ async function computeCurves(session: ExplainSession, prepared: PreparedImage, a
 
 async function writeEvaluation(config: ExplainSession['config'], name: string, evaluation: Evaluation): Promise<string> {
   const file = join(config.out, name);
-  await mkdir(join(file, '..'), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+  await ensureDir(join(file, '..')).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
   });
   await writeFileAtomic(file, `${JSON.stringify(evaluation, null, 2)}\n`);

@@ -12,7 +12,7 @@ import { resolvePreprocess, type ResizeMode } from '../image/preprocess.js';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { LoadedModel, ModelForward } from '../model/types.js';
-import { computeBatchPlan, computeDefaultMemoryBudget, computeWorkerBaseBytes, measureBytesPerPoint } from './pool/memory-budget.js';
+import { computeBatchPlan, computeDefaultMemoryBudget, computeWorkerBaseBytes, measureBytesPerPoint, type BatchPlan } from './pool/memory-budget.js';
 import { resolveTarget } from './resolve-target.js';
 import type { GradientRunner } from './ports.js';
 
@@ -92,6 +92,22 @@ export async function loadExplainModel(config: ExplainConfig): Promise<ExplainMo
   }
 }
 
+const toGiB = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+/**
+ * --batch-size given: refused when its batch cannot fit a wasm heap (igx-wasm would abort with "memory
+ * access out of bounds") or the memory budget, with the largest that fits.
+ */
+function checkExplicitBatchSize(batchSize: number, p: { plan: BatchPlan; bytesPerPoint: number }): void {
+  const needs = toGiB(batchSize * p.bytesPerPoint);
+  if (batchSize > p.plan.maxByHeap) {
+    throw new IgxError('E_FLAG', `--batch-size ${batchSize}: one batch needs about ${needs} in the backward pass, more than a wasm heap holds (4 GiB); at most ${p.plan.maxByHeap} fits`);
+  }
+  if (batchSize > p.plan.maxByBudget) {
+    throw new IgxError('E_FLAG', `--batch-size ${batchSize}: one batch needs about ${needs}, more than the memory budget (--max-memory) holds; at most ${p.plan.maxByBudget} fits, or raise --max-memory`);
+  }
+}
+
 /** The batch size and memory plan: one backward at batch 1 says what a point costs. */
 async function planMemory(config: ExplainConfig, loaded: ExplainModel): Promise<{ batchSize: number; memory: SessionMemory }> {
   const { model, forward, modelBytes, backend, modelPath } = loaded;
@@ -113,6 +129,7 @@ async function planMemory(config: ExplainConfig, loaded: ExplainModel): Promise<
       `${modelPath}: one interpolation point needs ${(bytesPerPoint / 1024 ** 3).toFixed(1)} GiB in the backward pass, more than a wasm heap holds (4 GiB); use a smaller input or --backend tensorflow`,
     );
   }
+  if (config.batchSize !== undefined) checkExplicitBatchSize(config.batchSize, { plan, bytesPerPoint });
   const batchSize = config.batchSize ?? plan.batchSize;
   return {
     batchSize,

@@ -1,5 +1,5 @@
 /** An explained image's pictures and files: rendered, then written all or nothing, the report last. */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError } from '../errors.js';
@@ -11,6 +11,7 @@ import { encodeNpy } from '../report/npy.js';
 import type { ImageOutput } from '../report/run-layout.js';
 import type { Report } from '../report/schema.js';
 import type { ExplainResult } from './ports.js';
+import { ensureDir } from '../files/ensure-dir.js';
 
 export interface Pictures {
   heatmap: Buffer;
@@ -89,7 +90,7 @@ export async function writeOutputs(o: OutputInputs): Promise<ExplainResult['file
   ];
   const written: string[] = [];
   try {
-    await mkdir(dirname(files.report), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    await ensureDir(dirname(files.report)).catch((err: NodeJS.ErrnoException) => {
       throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
     });
     for (const [path, bytes] of writes) {

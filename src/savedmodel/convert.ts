@@ -1,7 +1,7 @@
 /**
  * SavedModel → TensorFlow.js graph model (model.json topology + weights), in memory or on disk.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { IgxError, isIgxError } from '../errors.js';
@@ -13,6 +13,7 @@ import { readSavedModel, selectMetaGraph, selectSignature, tagsOf, type Signatur
 import { TensorBundle } from './tensor-bundle.js';
 import { dtypeName, tfjsDtypeOf, type TensorValue } from './tensor-value.js';
 import { resolveVariableKeys } from './variables.js';
+import { ensureDir } from '../files/ensure-dir.js';
 
 export interface ConvertOptions {
   /** Signature key; default serving_default (or the only signature). */
@@ -305,7 +306,7 @@ export async function writeGraphModel(
   const shardBytes = options.shardBytes ?? SHARD_BYTES;
   const dir = resolve(outDir);
   try {
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir);
   } catch (err) {
     throw new IgxError('E_WRITE', `cannot create '${dir}': ${(err as Error).message}`, { cause: err });
   }

@@ -114,6 +114,9 @@ export interface BatchPlan {
   isLimitedByBudget: boolean;
   /** Even one point per call needs more than the budget; igx runs with 1 anyway. */
   isOverBudget: boolean;
+  /** The largest batch the budget holds, and (wasm) the largest one heap holds: an explicit --batch-size is checked against both. */
+  maxByBudget: number;
+  maxByHeap: number;
 }
 
 /**
@@ -142,6 +145,8 @@ export function computeBatchPlan(p: BatchPlanInput): BatchPlan | null {
     bytesPerWorker: base + batchSize * perPoint,
     isLimitedByBudget: byBudget < Math.min(p.autoBatchSize, byTarget, byHeap),
     isOverBudget: byBudget < 1,
+    maxByBudget: Math.max(1, byBudget),
+    maxByHeap: byHeap,
   };
 }
 
