@@ -18,16 +18,17 @@ import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
 import { detectFormat } from './model-json.js';
 import { resolveModelJsonPath } from './resolve-model-path.js';
 import { resolveSavedModelDir, type SavedModelLoadOptions } from '../savedmodel/read-saved-model.js';
-import { readSavedModelFiles, SavedModelAdapter } from './saved-model-adapter.js';
+import { readSavedModelFiles } from './saved-model-adapter.js';
+import { ConvertedGraphAdapter } from './converted-graph-adapter.js';
 import { resolveOnnxPath } from '../onnx/read-onnx.js';
-import { OnnxAdapter, readOnnxFiles } from './onnx-adapter.js';
+import { readOnnxFiles } from './onnx-adapter.js';
 import { readSidecarFile, type SidecarFile } from './sidecar-file.js';
 import type { LoadedModel, ModelForward, OutputChoice } from './types.js';
 
 /** How to open a TensorFlow SavedModel (ignored for TensorFlow.js models). */
 export type LoadModelOptions = SavedModelLoadOptions;
 
-async function loadSavedModelAdapter(files: ModelFiles, format: 'savedmodel' | 'onnx' = 'savedmodel'): Promise<ModelAdapter> {
+async function loadConvertedAdapter(files: ModelFiles, format: 'savedmodel' | 'onnx'): Promise<ModelAdapter> {
   const file = files.modelJsonPath;
   let model;
   try {
@@ -36,7 +37,7 @@ async function loadSavedModelAdapter(files: ModelFiles, format: 'savedmodel' | '
     throw toModelError(err, file, format === 'onnx' ? 'loading the converted ONNX model' : 'loading the converted SavedModel');
   }
   try {
-    return format === 'onnx' ? new OnnxAdapter(model, files.json, file) : new SavedModelAdapter(model, files.json, file);
+    return new ConvertedGraphAdapter(format, { model, json: files.json, file });
   } catch (err) {
     model.dispose();
     throw err;
@@ -272,7 +273,7 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   const modelJsonPath = files.modelJsonPath;
   const sidecar = onnxSidecar ?? (await readSidecarFile(files.modelDir));
   const adapter =
-    savedModelDir !== undefined ? await loadSavedModelAdapter(files) : onnx !== undefined ? await loadSavedModelAdapter(files, 'onnx') : await loadAdapter(files);
+    savedModelDir !== undefined ? await loadConvertedAdapter(files, 'savedmodel') : onnx !== undefined ? await loadConvertedAdapter(files, 'onnx') : await loadAdapter(files);
   let model: DiskModel | undefined;
   try {
     const inputShape = resolveInputShape(adapter, modelJsonPath, sidecar);

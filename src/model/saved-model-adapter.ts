@@ -1,19 +1,11 @@
-/**
- * What loadModel needs to open a SavedModel like a graph model: the converted artifacts as ModelFiles,
- * and the graph adapter wrapped to report format 'savedmodel'.
- */
-import type { LayerSplit } from '../attribution/layer-ig.js';
+/** What loadModel needs to open a SavedModel like a graph model: the converted artifacts as ModelFiles. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { IgxError } from '../errors.js';
-import type { AdaptedOutput, ModelAdapter } from './adapter.js';
-import { GraphAdapter } from './graph-adapter.js';
+import { buildConvertedModelJson } from './converted-graph-adapter.js';
 import type { ModelFiles } from './io-handler.js';
-import type { ModelJson } from './model-json.js';
-import type { OutputSpace } from './types.js';
 import { convertSavedModel, type ConvertResult } from '../savedmodel/convert.js';
 import type { SavedModelLoadOptions } from '../savedmodel/read-saved-model.js';
 
@@ -82,59 +74,10 @@ export async function readSavedModelFiles(dir: string, options: SavedModelLoadOp
   }
   const sha256 = await hashFiles([result.savedModelPath, ...variableFiles]);
   const a = result.artifacts;
-  const json = {
-    format: 'graph-model',
-    generatedBy: a.generatedBy,
-    convertedBy: a.convertedBy,
-    modelTopology: a.modelTopology as Record<string, unknown>,
-    weightsManifest: [{ paths: [], weights: a.weightSpecs ?? [] }],
-    signature: a.signature as Record<string, unknown>,
-  } as unknown as ModelJson;
+  const json = buildConvertedModelJson(a);
   return {
     files: { modelJsonPath: result.savedModelPath, modelDir, json, weightFiles: [], sha256, artifacts: a },
     result,
     isRawPixelInput: inputs[0]?.castFrom !== undefined,
   };
-}
-
-/** The graph adapter under format 'savedmodel'. */
-export class SavedModelAdapter implements ModelAdapter {
-  readonly format = 'savedmodel' as const;
-  private readonly graph: GraphAdapter;
-
-  constructor(model: GraphModel, json: ModelJson, file: string) {
-    this.graph = new GraphAdapter(model, json, file);
-  }
-
-  get inputName(): string {
-    return this.graph.inputName;
-  }
-
-  get inputShape(): (number | null)[] | undefined {
-    return this.graph.inputShape;
-  }
-
-  get outputNames(): string[] {
-    return this.graph.outputNames;
-  }
-
-  aliases(index: number): string[] {
-    return this.graph.aliases(index);
-  }
-
-  adaptOutput(index: number, requested: OutputSpace | undefined): AdaptedOutput {
-    return this.graph.adaptOutput(index, requested);
-  }
-
-  splitAt(name: string, index: number, requested: OutputSpace | undefined, exampleShape: number[]): LayerSplit {
-    return this.graph.splitAt(name, index, requested, exampleShape);
-  }
-
-  listSplitPoints(index: number): string[] {
-    return this.graph.listSplitPoints(index);
-  }
-
-  dispose(): void {
-    this.graph.dispose();
-  }
 }

@@ -123,7 +123,16 @@ function binary(tfOp: string, onnxOp: string): OpEmitter {
 }
 
 /** Begin and end pads of a conv or pool's two spatial dims, and the output size, as ONNX and PyTorch define them. */
-function spatialPads(n: OnnxNode, inHW: number[], kernel: number[], strides: number[], dilations: number[], isCeil: boolean) {
+/** A 2-D window: the input's height and width, and the kernel, strides and dilations over them. */
+interface SpatialWindow {
+  inHW: number[];
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+}
+
+function spatialPads(n: OnnxNode, window: SpatialWindow, isCeil: boolean) {
+  const { inHW, kernel, strides, dilations } = window;
   const autoPad = n.string('auto_pad', 'NOTSET');
   const pads = n.ints('pads', [0, 0, 0, 0]);
   const begin: number[] = [];
@@ -157,7 +166,9 @@ function spatialPads(n: OnnxNode, inHW: number[], kernel: number[], strides: num
 }
 
 /** TF 'SAME' or 'VALID' where it means exactly these pads, else an explicit PadV2 and 'VALID'. */
-function applyPads(ctx: OnnxBuildContext, n: OnnxNode, ref: string, p: ReturnType<typeof spatialPads>, inHW: number[], strides: number[], padValue: number) {
+function applyPads(ctx: OnnxBuildContext, n: OnnxNode, ref: string, padding: { pads: ReturnType<typeof spatialPads>; window: SpatialWindow; padValue: number }) {
+  const { pads: p, padValue } = padding;
+  const { inHW, strides } = padding.window;
   const ends = p.end.map((e, i) => e + (p.extra[i] as number));
   if (p.begin.every((b) => b === 0) && ends.every((e) => e === 0)) return { ref, padding: 'VALID' };
   // TF's SAME pads (out − 1)·s + k_eff − in in all, the smaller half first.
@@ -190,8 +201,9 @@ const conv: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   if (inPerGroup * group !== inC) n.fail(`weight [${w.shape.join(',')}] with group ${group} does not fit ${inC} input channels`, 'E_MODEL_INVALID');
   const strides = n.ints('strides', [1, 1]);
   const dilations = n.ints('dilations', [1, 1]);
-  const p = spatialPads(n, inHW, [kh, kw], strides, dilations, false);
-  const { ref, padding } = applyPads(ctx, n, ctx.refIn(x, NHWC), p, inHW, strides, 0);
+  const window = { inHW, kernel: [kh, kw], strides, dilations };
+  const p = spatialPads(n, window, false);
+  const { ref, padding } = applyPads(ctx, n, ctx.refIn(x, NHWC), { pads: p, window, padValue: 0 });
   const attr = {
     strides: attrInts([1, strides[0] as number, strides[1] as number, 1]),
     padding: attrString(padding),
@@ -239,7 +251,8 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
     const strides = n.ints('strides', [1, 1]);
     const dilations = n.ints('dilations', [1, 1]);
     if (dilations.some((d) => d !== 1)) n.fail('dilated pooling');
-    const p = spatialPads(n, inHW, kernel, strides, dilations, n.int('ceil_mode', 0) === 1);
+    const window = { inHW, kernel, strides, dilations };
+    const p = spatialPads(n, window, n.int('ceil_mode', 0) === 1);
     const isCountingPads = n.int('count_include_pad', 0) === 1;
     const hasPads = [...p.begin, ...p.end, ...p.extra].some((v) => v !== 0);
     const x0 = ctx.refIn(x, NHWC);
@@ -247,8 +260,8 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
     // of the window's cells that PyTorch divides by (pads only with count_include_pad, never the ceil_mode extra).
     const isRescaled = kind === 'avg' && hasPads;
     const { ref, padding } = isRescaled
-      ? applyPads(ctx, n, x0, { ...p, out: p.out.map(() => -1) }, inHW, strides, 0)
-      : applyPads(ctx, n, x0, p, inHW, strides, kind === 'max' ? -FLOAT_MAX : 0);
+      ? applyPads(ctx, n, x0, { pads: { ...p, out: p.out.map(() => -1) }, window, padValue: 0 })
+      : applyPads(ctx, n, x0, { pads: p, window, padValue: kind === 'max' ? -FLOAT_MAX : 0 });
     const attr = {
       ksize: attrInts([1, kernel[0] as number, kernel[1] as number, 1]),
       strides: attrInts([1, strides[0] as number, strides[1] as number, 1]),
@@ -394,7 +407,8 @@ const clip: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
 };
 
 /** max(0, min(1, αx + β)). */
-function emitHardSigmoid(ctx: OnnxBuildContext, ref: string, alpha: number, beta: number, hint: string): string {
+function emitHardSigmoid(ctx: OnnxBuildContext, ref: string, line: { alpha: number; beta: number }, hint: string): string {
+  const { alpha, beta } = line;
   const t = ctx.emit('Mul', [ref, ctx.scalarRef(alpha, `${hint}/alpha`)], { T: attrType('float32') }, `${hint}/mul`);
   const u = ctx.emit('AddV2', [t, ctx.scalarRef(beta, `${hint}/beta`)], { T: attrType('float32') }, `${hint}/add`);
   return ctx.emit('ClipByValue', [u, ctx.scalarRef(0, `${hint}/zero`), ctx.scalarRef(1, `${hint}/one`)], { T: attrType('float32') }, hint);
@@ -403,13 +417,13 @@ function emitHardSigmoid(ctx: OnnxBuildContext, ref: string, alpha: number, beta
 const hardSigmoid: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const x = n.input(0);
   const { ref, perm } = live(ctx, x);
-  return [{ dtype: x.dtype, shape: x.shape, perm, ref: emitHardSigmoid(ctx, ref, n.float('alpha', 0.2), n.float('beta', 0.5), n.name) }];
+  return [{ dtype: x.dtype, shape: x.shape, perm, ref: emitHardSigmoid(ctx, ref, { alpha: n.float('alpha', 0.2), beta: n.float('beta', 0.5) }, n.name) }];
 };
 
 const hardSwish: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const x = n.input(0);
   const { ref, perm } = live(ctx, x);
-  const gate = emitHardSigmoid(ctx, ref, 1 / 6, 0.5, `${n.name}/gate`);
+  const gate = emitHardSigmoid(ctx, ref, { alpha: 1 / 6, beta: 0.5 }, `${n.name}/gate`);
   return [{ dtype: x.dtype, shape: x.shape, perm, ref: ctx.emit('Mul', [ref, gate], { T: attrType('float32') }, n.name) }];
 };
 
