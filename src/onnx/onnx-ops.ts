@@ -702,6 +702,17 @@ const softmax: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   return [{ dtype: x.dtype, shape: x.shape, perm, ref }];
 };
 
+/** (x − mean) / √(variance + eps) over `axes` (physical), the core of LayerNormalization and InstanceNormalization. */
+function emitNormalized(ctx: OnnxBuildContext, n: OnnxNode, o: { x: Value; ref: string; perm: number[]; axes: string; eps: number }): Value {
+  const { ref, axes } = o;
+  const T = { T: attrType('float32') };
+  const mean = ctx.emit('Mean', [ref, axes], { keep_dims: { b: true }, ...T }, `${n.name}/mean`);
+  const centred = ctx.emit('Sub', [ref, mean], T, `${n.name}/centred`);
+  const variance = ctx.emit('Mean', [ctx.emit('Square', [centred], T, `${n.name}/square`), axes], { keep_dims: { b: true }, ...T }, `${n.name}/variance`);
+  const inv = ctx.emit('Rsqrt', [ctx.emit('AddV2', [variance, ctx.scalarRef(o.eps, `${n.name}/epsilon`)], T, `${n.name}/add_eps`)], T, `${n.name}/rsqrt`);
+  return { name: `${n.name}/normed`, dtype: 'float32', shape: o.x.shape, perm: o.perm, ref: ctx.emit('Mul', [centred, inv], T, `${n.name}/normed`) };
+}
+
 const layerNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const x = n.input(0);
   const rank = x.shape.length;
@@ -710,12 +721,7 @@ const layerNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const { ref, perm } = live(ctx, x);
   const phys = identityPerm(rank).filter((i) => (perm[i] as number) >= axis);
   const axes = ctx.intsRef(phys, `${n.name}/axes`);
-  const T = { T: attrType('float32') };
-  const mean = ctx.emit('Mean', [ref, axes], { keep_dims: { b: true }, ...T }, `${n.name}/mean`);
-  const centred = ctx.emit('Sub', [ref, mean], T, `${n.name}/centred`);
-  const variance = ctx.emit('Mean', [ctx.emit('Square', [centred], T, `${n.name}/square`), axes], { keep_dims: { b: true }, ...T }, `${n.name}/variance`);
-  const inv = ctx.emit('Rsqrt', [ctx.emit('AddV2', [variance, ctx.scalarRef(eps, `${n.name}/epsilon`)], T, `${n.name}/add_eps`)], T, `${n.name}/rsqrt`);
-  const normed: Value = { name: `${n.name}/normed`, dtype: 'float32', shape: x.shape, perm, ref: ctx.emit('Mul', [centred, inv], T, `${n.name}/normed`) };
+  const normed = emitNormalized(ctx, n, { x, ref, perm, axes, eps });
   let y = ctx.binary('Mul', normed, n.input(1), `${n.name}/scale`);
   if (n.inputs[2] !== undefined) y = ctx.binary('AddV2', y, n.input(2), n.name);
   return [y];
@@ -787,12 +793,7 @@ const instanceNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const eps = n.float('epsilon', 1e-5);
   const { ref, perm } = live(ctx, x);
   const axes = ctx.intsRef(identityPerm(rank).filter((i) => (perm[i] as number) >= 2), `${n.name}/axes`);
-  const T = { T: attrType('float32') };
-  const mean = ctx.emit('Mean', [ref, axes], { keep_dims: { b: true }, ...T }, `${n.name}/mean`);
-  const centred = ctx.emit('Sub', [ref, mean], T, `${n.name}/centred`);
-  const variance = ctx.emit('Mean', [ctx.emit('Square', [centred], T, `${n.name}/square`), axes], { keep_dims: { b: true }, ...T }, `${n.name}/variance`);
-  const inv = ctx.emit('Rsqrt', [ctx.emit('AddV2', [variance, ctx.scalarRef(eps, `${n.name}/epsilon`)], T, `${n.name}/add_eps`)], T, `${n.name}/rsqrt`);
-  const normed: Value = { name: `${n.name}/normed`, dtype: 'float32', shape: x.shape, perm, ref: ctx.emit('Mul', [centred, inv], T, `${n.name}/normed`) };
+  const normed = emitNormalized(ctx, n, { x, ref, perm, axes, eps });
   const perChannel = (i: number, tag: string): Value => {
     const c = constInput(n, i, tag);
     const shape = [c.shape[0] as number, ...new Array<number>(rank - 2).fill(1)];
