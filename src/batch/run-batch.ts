@@ -123,11 +123,25 @@ async function startManifest(explainer: ImageExplainer, options: BatchOptions & 
 async function openInputs(options: BatchOptions, runRoot: string): Promise<{ first: DiscoveredInput | undefined; rest: AsyncIterator<DiscoveredInput> }> {
   const rest = discoverInputs(options.inputs, runRoot)[Symbol.asyncIterator]();
   const first = await rest.next();
-  if (first.done === true && !options.config.allowEmpty) {
-    const searched = options.inputs.map((i) => `'${i}'`).join(', ');
-    throw new IgxError('E_NO_INPUT', `no images found in ${searched} (folders are searched recursively for ${[...IMAGE_EXTENSIONS].join(' ')} files); --allow-empty accepts an empty run`);
-  }
+  if (first.done === true && !options.config.allowEmpty) throw buildNoInputError(options.inputs);
   return { first: first.done === true ? undefined : first.value, rest };
+}
+
+function buildNoInputError(inputs: string[]): IgxError {
+  const searched = inputs.map((i) => `'${i}'`).join(', ');
+  return new IgxError('E_NO_INPUT', `no images found in ${searched} (folders are searched recursively for ${[...IMAGE_EXTENSIONS].join(' ')} files); --allow-empty accepts an empty run`);
+}
+
+/**
+ * E_NO_INPUT now, unless the inputs name something or `allowEmpty`: the check runBatch makes, for a
+ * caller that would otherwise load a model first (the walk stops at the first input it finds).
+ */
+export async function checkHasInput(inputs: string[], allowEmpty: boolean): Promise<void> {
+  if (allowEmpty) return;
+  const walk = discoverInputs(inputs, await computeRunRoot(inputs), { sniffs: false });
+  const first = await walk.next();
+  await walk.return(undefined);
+  if (first.done === true) throw buildNoInputError(inputs);
 }
 
 async function* chain<T>(first: T | undefined, rest: AsyncIterator<T>): AsyncGenerator<T> {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { METHODS } from '../attribution/types.js';
-import { runBatch, type BatchSummary, type ImageExplainer } from '../batch/run-batch.js';
+import { checkHasInput, runBatch, type BatchSummary, type ImageExplainer } from '../batch/run-batch.js';
 import { parseShard, type Shard } from '../batch/shard.js';
 import { mergeExplainFlags, readConfigFile } from '../config/config-file.js';
 import { BACKENDS, parseExplainFlags, type RawExplainFlags } from '../config/explain-config.js';
@@ -129,6 +129,8 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
   const shard = shardText === undefined ? undefined : parseShard(shardText);
   const fromFile = await readConfigFile(configPath);
   const config = parseExplainFlags(mergeExplainFlags(fromFile?.flags, flags));
+  // Before the model loads: an empty folder should not cost a model load and the workers' start.
+  await checkHasInput(inputs, config.allowEmpty);
   const pool = await openExplainPool(config);
   const signals = guardSignals(ctx);
   const progress = new ExplainProgress(ctx, { json: Boolean(json), quiet: Boolean(quiet), tolerance: config.tolerance });
