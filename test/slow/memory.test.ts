@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseExplainFlags } from '../src/config/explain-config.js';
-import { openExplainPool } from '../src/explain/pool/explain-pool.js';
-import { fixture } from './support/paths.js';
+import { parseExplainFlags } from '../../src/config/explain-config.js';
+import { openExplainPool } from '../../src/explain/pool/explain-pool.js';
+import { fixture } from '../support/paths.js';
 
 const PHOTOS = ['black_swan.jpg', 'cat.jpg', 'coffee_mug.jpg', 'dog.jpg', 'elephant.jpg', 'mountain.jpg', 'pizza.jpg', 'tabby_cat_224.jpg', 'doberman.png'];
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
-import { runBatch } from '../src/batch/run-batch.js';
-import { parseExplainFlags } from '../src/config/explain-config.js';
-import { openExplainPool } from '../src/explain/pool/explain-pool.js';
-import { fixture } from './support/paths.js';
+import { runBatch } from '../../src/batch/run-batch.js';
+import { parseExplainFlags } from '../../src/config/explain-config.js';
+import { openExplainPool } from '../../src/explain/pool/explain-pool.js';
+import { fixture } from '../support/paths.js';
 
 test('1000 small images stream through with flat memory and one manifest row each', async (t) => {
   const inputs = mkdtempSync(join(tmpdir(), 'igx-scale-in-'));
