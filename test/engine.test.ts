@@ -227,5 +227,67 @@ describe('StridedSlice gradient (missing from tfjs 4.22)', () => {
   }
 });
 
+describe("AvgPool gradient with 'same' padding (tfjs divides border windows by k², its forward by the cells inside)", () => {
+  // [input h, w, c], pool size, stride, padding
+  const cases: [[number, number, number], number, number, 'same' | 'valid'][] = [
+    [[5, 5, 2], 3, 1, 'same'], // every Keras InceptionV3 block
+    [[6, 7, 1], 3, 2, 'same'],
+    [[5, 5, 1], 2, 2, 'same'], // padding at the end only
+    [[6, 6, 2], 3, 1, 'valid'], // never padded: tfjs's own gradient
+  ];
+  for (const [shape, size, stride, padding] of cases) {
+    it(`${JSON.stringify(shape)} pool ${size} stride ${stride} ${padding}`, async () => {
+      for (const backend of [IGX_WASM, 'cpu']) {
+        await use(backend);
+        const before = tf.memory().numTensors;
+        const [actual, expected] = tf.tidy(() => {
+          const n = shape[0] * shape[1] * shape[2];
+          const x = tf.reshape(w(shape, 7), [1, ...shape]) as tf.Tensor4D;
+          const pool = (v: tf.Tensor): tf.Tensor4D => tf.avgPool(v as tf.Tensor4D, size, stride, padding);
+          const r = tf.randomUniform(pool(x).shape, 0.5, 1.5, 'float32', 8);
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(pool(v), r)))(x);
+          // The pool is linear, so ∂/∂xᵢ Σ r·pool(x) = Σ r·pool(eᵢ): the forward itself gives the exact gradient.
+          const basis = tf.reshape(tf.eye(n), [n, ...shape]);
+          const exact = tf.sum(tf.mul(pool(basis), r), [1, 2, 3]);
+          return [g.dataSync(), exact.dataSync()];
+        });
+        assert.ok(relativeError(actual, expected) < 1e-6, `${backend}: relative error ${relativeError(actual, expected)}`);
+        assert.equal(tf.memory().numTensors, before);
+      }
+    });
+  }
+});
+
+describe('ResizeBilinear gradient (tfjs ignores half-pixel centers, and its cpu kernel swaps h and w)', () => {
+  // [input h, w, c], output [h, w], alignCorners, halfPixelCenters
+  const cases: [[number, number, number], [number, number], boolean, boolean][] = [
+    [[4, 5, 2], [7, 3], false, true], // tf.image.resize, Keras Resizing: up one axis, down the other
+    [[6, 6, 1], [3, 3], false, true],
+    [[3, 4, 1], [6, 8], false, true],
+    [[4, 5, 1], [7, 3], true, false],
+    [[4, 5, 1], [7, 3], false, false], // tfjs's cpu gradient swaps h and w here
+  ];
+  for (const [shape, size, alignCorners, halfPixelCenters] of cases) {
+    it(`${JSON.stringify(shape)} → ${JSON.stringify(size)} alignCorners ${alignCorners} halfPixelCenters ${halfPixelCenters}`, async () => {
+      for (const backend of [IGX_WASM, 'cpu']) {
+        await use(backend);
+        const before = tf.memory().numTensors;
+        const [actual, expected] = tf.tidy(() => {
+          const n = shape[0] * shape[1] * shape[2];
+          const x = tf.reshape(w(shape, 9), [1, ...shape]) as tf.Tensor4D;
+          const resize = (v: tf.Tensor): tf.Tensor4D => tf.image.resizeBilinear(v as tf.Tensor4D, size, alignCorners, halfPixelCenters);
+          const r = tf.randomUniform(resize(x).shape, 0.5, 1.5, 'float32', 10);
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(resize(v), r)))(x);
+          // Linear, so the forward on each basis image gives the exact gradient (as for AvgPool).
+          const exact = tf.sum(tf.mul(resize(tf.reshape(tf.eye(n), [n, ...shape])), r), [1, 2, 3]);
+          return [g.dataSync(), exact.dataSync()];
+        });
+        assert.ok(relativeError(actual, expected) < 1e-6, `${backend}: relative error ${relativeError(actual, expected)}`);
+        assert.equal(tf.memory().numTensors, before);
+      }
+    });
+  }
+});
+
 // ------------------------------------------------------------------------------------------------
 // Fixture models: input gradients on igx-wasm against the cpu backend

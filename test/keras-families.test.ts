@@ -204,11 +204,13 @@ describe('Keras application families: input gradients and completeness', () => {
       assert.ok(patches.errors.length >= MIN_PATCHES, `${detail}: too few kink-free patches`);
       for (const e of [...patches.errors, ...directions.errors]) assert.ok(e <= tolerance, detail);
       // Smooth families (no kink anywhere) must pass along every direction, and converge further.
+      // Kinked ones reach 1.3e-4 to 5.1e-4 at 256 points; InceptionV3 with tfjs's AvgPool gradient
+      // (border windows divided by k²) stopped at 1.7e-3, which the kink checks above did not see.
       if (isSmooth) {
         assert.equal(directions.errors.length, 6, detail);
-        assert.ok((completeness[1] as number) <= 1e-3, detail);
+        assert.ok((completeness[1] as number) <= 1e-4, detail);
       } else {
-        assert.ok((completeness[1] as number) <= 0.02, detail);
+        assert.ok((completeness[1] as number) <= 1e-3, detail);
       }
     });
   }

@@ -2,6 +2,8 @@
  * Gradient registrations igx needs. tfjs keeps one global gradient registry for all backends, so:
  *  - a gradient tfjs lacks (StridedSlice) is registered for everyone: that only turns tfjs's "gradient
  *    function not found" error into a result;
+ *  - gradients tfjs gets wrong (AvgPool with 'same' padding, ResizeBilinear with half-pixel centers)
+ *    are corrected for everyone, in corrected-gradients.ts;
  *  - gradients igx computes differently on igx-wasm (one-pass kernels, dilated Conv2D) are wrappers
  *    that run igx's version only while igx-wasm is the active backend and otherwise call tfjs's own
  *    gradient unchanged, so other code in the process sees tfjs's behaviour.
@@ -20,7 +22,6 @@ import {
   slice_util,
   util,
   zeros,
-  type GradConfig,
   type NamedTensorMap,
   type GradFunc,
   type NamedAttrMap,
@@ -30,25 +31,11 @@ import {
 // set when it loads. Importing it here makes gradients available to graph models too, and makes sure
 // it has loaded (and registered) before igx wraps any of those gradients.
 import '@tensorflow/tfjs-layers';
+import { correctAvgPool, correctResizeBilinear } from './corrected-gradients.js';
+import { isIgx, mark, run } from './gradient-mark.js';
 import { IGX_WASM } from './igx-wasm.js';
 import { IGX_BATCH_NORM_INPUT_GRAD, IGX_LEAKY_RELU_GRAD, IGX_MASKED_GRAD } from './wasm-kernels.js';
 import { nextDown, nextUp } from './wasm-simd.js';
-
-const MARK = Symbol.for('igx.gradient');
-type Marked = GradFunc & { [MARK]?: true };
-
-function isIgx(config: GradConfig | undefined): boolean {
-  return config !== undefined && (config.gradFunc as Marked)[MARK] === true;
-}
-
-function mark(gradFunc: GradFunc): GradFunc {
-  (gradFunc as Marked)[MARK] = true;
-  return gradFunc;
-}
-
-function run(kernelName: string, inputs: Record<string, Tensor>, attrs: NamedAttrMap = {}): Tensor {
-  return engine().runKernel(kernelName, inputs, attrs) as Tensor;
-}
 
 /**
  * Replaces tfjs's gradient for `kernelName` by one that calls `onIgxWasm` while igx-wasm is active;
@@ -292,6 +279,8 @@ function overrideDilatedDepthwise(): void {
 export function registerIgxGradients(): void {
   fillBatchNormDefaults();
   registerStridedSlice();
+  correctAvgPool();
+  correctResizeBilinear();
   activation('Relu', nextUp(0), Infinity);
   activation('Relu6', nextUp(0), 6);
   minMax('Minimum');
