@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_IMAGE_DECODE' // the image cannot be decoded
   | 'E_BASELINE' // a baseline spec or baseline image is unusable
   | 'E_WRITE' // an output file cannot be written
+  | 'E_OUT_LOCKED' // another igx run is writing the same manifest in the same --out folder
   | 'E_COMPLETENESS' // --fail-on-completeness and the error is above tolerance
   | 'E_MODEL_SIGNATURE' // a SavedModel has no such signature, tag set, input or output key
   | 'E_MODEL_CHECKSUM' // a SavedModel's variables fail their CRC32C check
@@ -44,6 +45,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   E_IMAGE_READ: 1,
   E_IMAGE_DECODE: 1,
   E_WRITE: 1,
+  E_OUT_LOCKED: 2,
   E_COMPLETENESS: 1,
   E_MODEL_SIGNATURE: 2,
   E_MODEL_CHECKSUM: 2,

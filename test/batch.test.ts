@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { computeRunRoot, countInputs, discoverInputs } from '../src/batch/discover-inputs.js';
 import { createColours } from '../src/cli/io.js';
+import { lockFolder } from '../src/files/folder-lock.js';
 import { ManifestSchema, type Manifest } from '../src/report/manifest.js';
 import { ReportSchema } from '../src/report/schema.js';
 import { plantMixedInputs } from './support/make-inputs.js';
@@ -297,4 +298,33 @@ test('the counting walk yields as many inputs as discovery (images, skips, loops
   const underA = found.filter((f) => f.relPath.startsWith('a/')).length;
   assert.ok(underA >= 6);
   assert.equal(await countInputs([dir], root, (rel) => rel.startsWith('a/')), underA);
+});
+
+test('two runs into one --out: the second is refused in one line (E_OUT_LOCKED, exit 2) and writes nothing; a dead run\'s lock is taken over', async () => {
+  const out = tempDir('lock');
+  const image = fixture('images', 'cat.jpg');
+  const lockFile = join(out, '.igx-run.json.lock');
+  const held = await lockFolder({ dir: out, name: 'igx-run.json' });
+  try {
+    const r = igx(['explain', image, '--out', out, '--steps', '4', ...MODEL]);
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('E_OUT_LOCKED'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] as string, new RegExp(`another igx run \\(pid ${process.pid}, started .*\\) is writing there`));
+    assert.deepEqual(listFiles(out), ['.igx-run.json.lock'], 'the refused run wrote something');
+  } finally {
+    await held.release();
+  }
+  // Another host's lock cannot be judged from here: refused too, naming the host.
+  writeFileSync(lockFile, JSON.stringify({ pid: 1, host: 'build-agent-7', startedAt: '2026-12-01T00:00:00.000Z' }));
+  const other = igx(['explain', image, '--out', out, '--steps', '4', ...MODEL]);
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /pid 1 on build-agent-7, started 2026-12-01T00:00:00\.000Z.*\[E_OUT_LOCKED\]/);
+  // A run of this host that is gone (SIGKILL) left its lock: the next run takes it over and removes it.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  writeFileSync(lockFile, JSON.stringify({ pid: dead, host: hostname(), startedAt: '2026-12-01T00:00:00.000Z' }));
+  const r = igx(['explain', image, '--out', out, '--steps', '4', ...MODEL]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readManifest(join(out, 'igx-run.json')).status, 'finished');
+  assert.deepEqual(listFiles(out), ['cat.ig.json', 'cat.ig.png', 'cat.overlay.png', 'igx-run.json']);
 });

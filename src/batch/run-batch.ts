@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
-import { IgxError, toIgxError } from '../errors.js';
+import { IgxError, isIgxError, toIgxError } from '../errors.js';
 import type { ExplainImageOptions, ExplainProgress, ExplainResult } from '../explain/index.js';
 import { IGX_VERSION } from '../package-info.js';
 import { REPORT_SUFFIX } from '../report/run-layout.js';
@@ -15,6 +15,7 @@ import { computeCounts, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, ManifestWriter, 
 import { computeRunRoot, countInputs, discoverInputs, IMAGE_EXTENSIONS, type DiscoveredInput } from './discover-inputs.js';
 import { isInShard, type Shard } from './shard.js';
 import { ensureDir } from '../files/ensure-dir.js';
+import { lockFolder, type FolderLock } from '../files/folder-lock.js';
 
 /** What runs one image: an in-process session or a worker pool. */
 export interface ImageExplainer {
@@ -91,8 +92,14 @@ interface RunContext {
   emit: (event: BatchEvent) => void;
 }
 
-/** The manifest of a new run, written once before any image so that the run is visible at once. */
-async function startManifest(explainer: ImageExplainer, options: BatchOptions & { runRoot: string }): Promise<{ manifestPath: string; manifest: Manifest; writer: ManifestWriter }> {
+/**
+ * The manifest of a new run, written once before any image so that the run is visible at once, and the
+ * lock that keeps a second run from writing the same manifest and outputs meanwhile.
+ */
+async function startManifest(
+  explainer: ImageExplainer,
+  options: BatchOptions & { runRoot: string },
+): Promise<{ manifestPath: string; manifest: Manifest; writer: ManifestWriter; lock: FolderLock }> {
   const { config, shard, runRoot } = options;
   const manifestPath = join(config.out, shard ? shardManifestName(shard.index, shard.count) : MANIFEST_NAME);
   const manifest: Manifest = {
@@ -113,7 +120,10 @@ async function startManifest(explainer: ImageExplainer, options: BatchOptions & 
   await ensureDir(config.out).catch((err: NodeJS.ErrnoException) => {
     throw new IgxError('E_WRITE', `--out ${config.out}: cannot create the folder (${err.code ?? err.message})`);
   });
-  return { manifestPath, manifest, writer };
+  const lock = await lockFolder({ dir: config.out, name: basename(manifestPath) }).catch((err: NodeJS.ErrnoException) => {
+    throw isIgxError(err) ? err : new IgxError('E_WRITE', `--out ${config.out}: cannot take its lock (${err.code ?? err.message})`);
+  });
+  return { manifestPath, manifest, writer, lock };
 }
 
 /**
@@ -200,12 +210,30 @@ function rowForNonImage(input: Exclude<DiscoveredInput, { kind: 'image' }>): Man
 }
 
 export async function runBatch(explainer: ImageExplainer, options: BatchOptions): Promise<BatchSummary> {
-  const { shard, signal } = options;
   const emit = options.onEvent ?? (() => undefined);
   const runRoot = await computeRunRoot(options.inputs);
-  const { first, rest } = await openInputs(options, runRoot);
-  const { manifestPath, manifest, writer } = await startManifest(explainer, { ...options, runRoot });
-  const ctx: RunContext = { explainer, options, writer, emit };
+  const inputs = await openInputs(options, runRoot);
+  const { manifestPath, manifest, writer, lock } = await startManifest(explainer, { ...options, runRoot });
+  try {
+    return await runLocked({ explainer, options, writer, emit }, { manifestPath, manifest, runRoot, inputs });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface LockedRun {
+  manifestPath: string;
+  manifest: Manifest;
+  runRoot: string;
+  inputs: { first: DiscoveredInput | undefined; rest: AsyncIterator<DiscoveredInput> };
+}
+
+/** The run itself, while this process holds the --out folder's lock. */
+async function runLocked(ctx: RunContext, run: LockedRun): Promise<BatchSummary> {
+  const { explainer, options, writer, emit } = ctx;
+  const { shard, signal } = options;
+  const { manifestPath, manifest, runRoot } = run;
+  const { first, rest } = run.inputs;
   emit({ type: 'start', manifestPath, runRoot });
   // The total, for progress only: a failed count (a folder removed meanwhile) shows none.
   void countInputs(options.inputs, runRoot, (relPath) => isInShard(relPath, shard)).then(
