@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -78,7 +78,6 @@ test('--resume skips finished images and redoes only what is missing or changed'
   const mtime = statSync(join(out, 'cat.ig.json')).mtimeMs;
   // dog.jpg changes; pizza's report is lost
   copyFileSync(fixture('images', 'elephant.jpg'), join(inputs, 'dog.jpg'));
-  const { rmSync } = require_fs();
   rmSync(join(out, 'pizza.ig.json'));
   const r = igx(['explain', inputs, '--out', out, '--steps', '4', '--resume', '-q', ...MODEL]);
   assert.equal(r.status, 0, r.stderr);
@@ -93,10 +92,6 @@ test('--resume skips finished images and redoes only what is missing or changed'
   assert.ok(readManifest(join(out, 'igx-run.json')).rows.every((row) => row.status === 'ok'));
 });
 
-function require_fs(): typeof import('node:fs') {
-  return { ...require_fs_cache };
-}
-const require_fs_cache = await import('node:fs');
 
 test('SIGINT halfway: exit 130, an accurate manifest, no half files; --resume finishes the rest exactly once', async () => {
   const inputs = tempDir('kill-in');
@@ -230,7 +225,7 @@ test('broken models fail at load: exit 2, one line naming the file', () => {
   const json = (dir: string): { weightsManifest: { paths: string[] }[] } => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   const cases: [string, string, RegExp][] = [
     [make('malformed', (d) => writeFileSync(join(d, 'model.json'), '{"modelTopology": ')), 'E_MODEL_INVALID', /model\.json/],
-    [make('missing', (d) => require_fs_cache.rmSync(join(d, 'group1-shard1of1'))), 'E_MODEL_INVALID', /group1-shard1of1/],
+    [make('missing', (d) => rmSync(join(d, 'group1-shard1of1'))), 'E_MODEL_INVALID', /group1-shard1of1/],
     [make('short', (d) => writeFileSync(join(d, 'group1-shard1of1'), readFileSync(join(base, 'group1-shard1of1')).subarray(0, 1000))), 'E_MODEL_INVALID', /group1-shard1of1/],
     [
       make('escape', (d) => {
@@ -327,4 +322,23 @@ test('two runs into one --out: the second is refused in one line (E_OUT_LOCKED, 
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readManifest(join(out, 'igx-run.json')).status, 'finished');
   assert.deepEqual(listFiles(out), ['cat.ig.json', 'cat.ig.png', 'cat.overlay.png', 'igx-run.json']);
+});
+
+test('--resume redoes an image whose heatmap is cut short or whose overlay is gone, and removes what killed runs left half-written', () => {
+  const inputs = tempDir('resume-damaged-in');
+  for (const name of ['cat.jpg', 'dog.jpg', 'pizza.jpg']) copyFileSync(fixture('images', name), join(inputs, name));
+  const out = tempDir('resume-damaged-out');
+  assert.equal(igx(['explain', inputs, '--out', out, '--steps', '4', '-q', ...MODEL]).status, 0);
+  truncateSync(join(out, 'cat.ig.png'), statSync(join(out, 'cat.ig.png')).size - 20);
+  rmSync(join(out, 'dog.overlay.png'));
+  // A temp file of a process that is gone (SIGKILL mid-write) and one of a live process (a shard).
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+  const stray = `.pizza.ig.png.${dead}.0123456789ab.tmp`;
+  const live = `.pizza.ig.png.${process.pid}.0123456789ab.tmp`;
+  for (const name of [stray, live]) writeFileSync(join(out, name), 'half');
+  const r = igx(['explain', inputs, '--out', out, '--steps', '4', '--resume', '-q', ...MODEL]);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = new Map(readManifest(join(out, 'igx-run.json')).rows.map((row) => [row.relPath, row]));
+  assert.deepEqual(['cat.jpg', 'dog.jpg', 'pizza.jpg'].map((p) => rows.get(p)?.reason ?? rows.get(p)?.status), ['ok', 'ok', 'resumed']);
+  assert.deepEqual(listFiles(out), [live, ...['cat.jpg', 'dog.jpg', 'pizza.jpg'].flatMap(outputsOf), 'igx-run.json'].sort());
 });

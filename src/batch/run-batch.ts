@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { IgxError, isIgxError, toIgxError } from '../errors.js';
@@ -16,6 +16,8 @@ import { computeRunRoot, countInputs, discoverInputs, IMAGE_EXTENSIONS, type Dis
 import { isInShard, type Shard } from './shard.js';
 import { ensureDir } from '../files/ensure-dir.js';
 import { lockFolder, type FolderLock } from '../files/folder-lock.js';
+import { removeStrayTempFiles } from '../files/stray-temp-files.js';
+import { isAlreadyDone } from './resume-check.js';
 
 /** What runs one image: an in-process session or a worker pool. */
 export interface ImageExplainer {
@@ -72,16 +74,6 @@ export async function computeFileSha256(path: string): Promise<string> {
     return hash.digest('hex');
   } finally {
     await handle.close();
-  }
-}
-
-/** --resume: a finished report for the same bytes and the same outcome config means nothing to do. */
-async function isAlreadyDone(reportPath: string, sha256: string, configHash: string): Promise<boolean> {
-  try {
-    const report = JSON.parse(await readFile(reportPath, 'utf8')) as { image?: { sha256?: string }; configHash?: string };
-    return report.image?.sha256 === sha256 && report.configHash === configHash;
-  } catch {
-    return false;
   }
 }
 
@@ -175,7 +167,7 @@ async function explainOne(ctx: RunContext, input: Extract<DiscoveredInput, { kin
   } catch {
     // readImage reports the unreadable file with its code below.
   }
-  if (resume && sha256 && (await isAlreadyDone(join(config.out, reportRel), sha256, ctx.explainer.configHash))) {
+  if (resume && sha256 && (await isAlreadyDone(join(config.out, reportRel), { sha256, configHash: ctx.explainer.configHash }))) {
     return addRow(ctx, { ...base, sha256, status: 'skipped', report: reportRel, reason: 'resumed', error: null });
   }
   ctx.emit({ type: 'image-start', path: input.path });
@@ -234,6 +226,8 @@ async function runLocked(ctx: RunContext, run: LockedRun): Promise<BatchSummary>
   const { shard, signal } = options;
   const { manifestPath, manifest, runRoot } = run;
   const { first, rest } = run.inputs;
+  // Holding the lock, this run owns the folder: what a killed run was writing is garbage now.
+  await removeStrayTempFiles(options.config.out);
   emit({ type: 'start', manifestPath, runRoot });
   // The total, for progress only: a failed count (a folder removed meanwhile) shows none.
   void countInputs(options.inputs, runRoot, (relPath) => isInShard(relPath, shard)).then(

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { IgxError } from '../errors.js';
+import { tempPathFor } from './atomic-write.js';
 
 /** What a lock file holds: who writes the folder, so a second run can name it and a dead one can be told apart. */
 interface LockOwner {
@@ -25,7 +25,7 @@ export interface FolderLock {
 export async function lockFolder(folder: { dir: string; name: string }): Promise<FolderLock> {
   const path = join(folder.dir, `.${folder.name}.lock`);
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  const aside = join(folder.dir, `.${folder.name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const aside = tempPathFor(join(folder.dir, folder.name));
   await writeFile(aside, JSON.stringify(me));
   try {
     for (let attempt = 0; ; attempt += 1) {
@@ -65,9 +65,13 @@ async function readOwner(path: string): Promise<LockOwner | undefined> {
 
 /** Whether the owner has surely ended: only a process of this host can be asked. */
 function isGone(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return false;
+  return owner.host === hostname() && isProcessGone(owner.pid);
+}
+
+/** Whether no process of this host has `pid` (one of another user still counts as alive). */
+export function isProcessGone(pid: number): boolean {
   try {
-    process.kill(owner.pid, 0);
+    process.kill(pid, 0);
     return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
