@@ -258,6 +258,20 @@ describe('readImage: errors', () => {
     await assert.rejects(readImage(file, { height: 8, width: 8, channels: 3, resize: 'cover' }), hasCode('E_IMAGE_DECODE'));
   });
 
+  test('an SVG bomb named .png (240 bytes, 16000², turbulence and blur) → E_IMAGE_DECODE at once, naming the format', async () => {
+    const file = tmp('bomb.png');
+    await writeFile(
+      file,
+      '<svg xmlns="http://www.w3.org/2000/svg" width="16000" height="16000"><filter id="f"><feTurbulence baseFrequency="0.9" numOctaves="10"/>' +
+        '<feGaussianBlur stdDeviation="200"/></filter><rect width="100%" height="100%" filter="url(#f)"/></svg>',
+    );
+    await assert.rejects(readImage(file, { height: 8, width: 8, channels: 3, resize: 'cover' }), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_IMAGE_DECODE');
+      assert.match(err.message, /bomb\.png' is SVG, which igx does not read \(it reads JPEG, PNG, WebP, GIF, TIFF and AVIF\/HEIF\)/);
+      return true;
+    });
+  });
+
   test('missing file and a folder → E_IMAGE_READ', async () => {
     const o: ReadImageOptions = { height: 8, width: 8, channels: 3, resize: 'cover' };
     await assert.rejects(readImage(tmp('does-not-exist.jpg'), o), hasCode('E_IMAGE_READ'));

@@ -33,6 +33,13 @@ export interface DecodedImage {
   source: { width: number; height: number; format: string };
 }
 
+/**
+ * The raster formats igx decodes, by sharp's names (AVIF is 'heif'). Not SVG: rendering one is a
+ * program (filters, text, links), and 240 bytes of it kept libvips busy for 11 minutes at 7 GB.
+ */
+const DECODED_FORMATS: readonly string[] = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'];
+const DECODED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF and AVIF/HEIF';
+
 /** sharp's own default for limitInputPixels. */
 const SHARP_DEFAULT_PIXEL_LIMIT = 0x3fff * 0x3fff;
 
@@ -108,6 +115,9 @@ export async function decodeToRgb(bytes: Buffer, name: string, maxPixels?: numbe
     // The header alone, with no limit, so an oversized image gets a message with its size.
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     format = meta.format;
+    if (!DECODED_FORMATS.includes(format)) {
+      throw new IgxError('E_IMAGE_DECODE', `image '${name}' is ${format.toUpperCase()}, which igx does not read (it reads ${DECODED_FORMATS_TEXT})`);
+    }
     const w = meta.autoOrient?.width ?? meta.width;
     const h = meta.autoOrient?.height ?? meta.height;
     if (w * h > limit) {
