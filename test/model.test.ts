@@ -367,6 +367,29 @@ describe('broken models', () => {
     await rejectsWith(loadModel(dir2), 'E_MODEL_PATH');
   });
 
+  test('an input of 16000×16000 (or one a sidecar gives as such) → E_MODEL_INVALID before anything is allocated', async () => {
+    const dir = await brokenCopy('lenet_graph');
+    const huge = [{ size: '-1' }, { size: '16000' }, { size: '16000' }, { size: '1' }];
+    await editJson(join(dir, 'model.json'), (j) => {
+      ((j.modelTopology as { node: { attr: { shape: { shape: { dim: unknown } } } }[] }).node[0]!).attr.shape.shape.dim = huge;
+    });
+    await assert.rejects(loadModel(dir), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_MODEL_INVALID', String(err));
+      assert.match(err.message, /input 'MyInput' is 16000×16000×1 = 256000000 values per image; igx takes 1 to 16777216/);
+      return true;
+    });
+    const open = await brokenCopy('lenet_graph');
+    await editJson(join(open, 'model.json'), (j) => {
+      ((j.modelTopology as { node: { attr: { shape: { shape: { dim: unknown } } } }[] }).node[0]!).attr.shape.shape.dim = [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '1' }];
+    });
+    await writeFile(join(open, 'igx.json'), JSON.stringify({ inputShape: [20000, 20000, 1] }));
+    await assert.rejects(loadModel(open), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_MODEL_INVALID', String(err));
+      assert.match(err.message, /igx\.json: field inputShape is 20000×20000×1/);
+      return true;
+    });
+  });
+
   test('a missing shard → E_MODEL_INVALID', async () => {
     const dir = await brokenCopy('mobilenet_v2_mid_5class');
     await rename(join(dir, 'group1-shard2of2'), join(dir, 'elsewhere'));

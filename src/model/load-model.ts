@@ -98,6 +98,7 @@ function resolveInputShape(adapter: ModelAdapter, file: string, sidecar: Sidecar
         );
       }
     });
+    checkInputSize(`${sidecar?.path}: field inputShape`, given);
     return [...given];
   }
   const [h, w, c] = fromModel;
@@ -111,7 +112,24 @@ function resolveInputShape(adapter: ModelAdapter, file: string, sidecar: Sidecar
   if (c !== 1 && c !== 3) {
     throw new IgxError('E_MODEL_INVALID', `${file}: input '${adapter.inputName}' has ${c} channels; igx supports 3 (RGB) and 1 (grayscale)`);
   }
+  checkInputSize(`${file}: input '${adapter.inputName}'`, [h, w, c]);
   return [h, w, c];
+}
+
+/**
+ * The most values one input image may have: 2²⁴ (4096² gray, 2364² RGB), far above any classifier's
+ * input (ViT-L takes 518²), and bounded so a crafted shape cannot ask for gigabytes per interpolation
+ * point (a [16000,16000,1] input crashed the wasm heap before this).
+ */
+export const MAX_INPUT_VALUES = 2 ** 24;
+
+function checkInputSize(what: string, [h, w, c]: [number, number, number]): void {
+  if (h < 1 || w < 1 || h * w * c > MAX_INPUT_VALUES) {
+    throw new IgxError(
+      'E_MODEL_INVALID',
+      `${what} is ${h}×${w}×${c} = ${h * w * c} values per image; igx takes 1 to ${MAX_INPUT_VALUES} (e.g. 2364×2364×3)`,
+    );
+  }
 }
 
 class DiskModel implements LoadedModel {
