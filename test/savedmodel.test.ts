@@ -145,6 +145,22 @@ describe('tensor values', () => {
     const half = tensorFromProto({ dtype: 19, tensorShape: { dim: [{ size: 2 }] }, halfVal: [0x3c00, 0xc000] }, 't');
     assert.deepEqual(Array.from(half.data as Float32Array), [1, -2]);
   });
+
+  it('refuses a few bytes that ask for a huge constant (E_MODEL_INVALID, one line) before allocating it', () => {
+    const cases: [number, number[], RegExp][] = [
+      [7, [300_000_000], /^c: a constant of shape \[300000000\] \(300000000 values\), over igx's limit of 1048576$/], // string
+      [3, [20_000, 20_000], /^c: a constant of shape \[20000,20000\] \(400000000 values\), over igx's limit of 67108864$/],
+      [1, [8193, 8192], /over igx's limit of 67108864/],
+    ];
+    for (const [dtype, dims, message] of cases) {
+      assert.throws(
+        () => tensorFromProto({ dtype, tensorShape: { dim: dims.map((size) => ({ size })) }, intVal: [1], floatVal: [1], stringVal: [new Uint8Array(1)] }, 'c'),
+        (err: unknown) => isIgxError(err) && err.code === 'E_MODEL_INVALID' && message.test(err.message),
+      );
+    }
+    // At the limit it is read.
+    assert.equal(tensorFromProto({ dtype: 1, tensorShape: { dim: [{ size: 8192 }, { size: 8192 }] }, floatVal: [1] }, 'c').data.length, 2 ** 26);
+  });
 });
 
 describe('variables checkpoint', () => {

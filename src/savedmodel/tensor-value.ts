@@ -247,6 +247,14 @@ export interface TensorProtoLike {
   uint64Val?: unknown[] | null;
 }
 
+/**
+ * The largest constant igx expands (2²⁶ values, 256 MiB as float32; 2²⁰ strings): a Const's repeated
+ * field repeats its last value over the whole shape, so a few bytes of graph could otherwise ask for
+ * gigabytes (an int [2e4,2e4] took 4.7 GB; a string [3e8] ended V8 with a fatal heap error).
+ */
+export const MAX_CONST_VALUES = 2 ** 26;
+const MAX_CONST_STRINGS = 2 ** 20;
+
 /** A TensorProto (a Const node's value) as a tfjs value; repeated-field tensors repeat their last value. */
 export function tensorFromProto(proto: TensorProtoLike, where: string): TensorValue {
   const dt = proto.dtype ?? DT.INVALID;
@@ -256,6 +264,10 @@ export function tensorFromProto(proto: TensorProtoLike, where: string): TensorVa
   }
   const n = elementCount(shape);
   const base = dt > 100 ? dt - 100 : dt;
+  const limit = base === DT.STRING ? MAX_CONST_STRINGS : MAX_CONST_VALUES;
+  if (n > limit) {
+    throw new IgxError('E_MODEL_INVALID', `${where}: a constant of shape [${shape.join(',')}] (${n} values), over igx's limit of ${limit}`);
+  }
   if (base === DT.STRING) {
     const vals = proto.stringVal ?? [];
     const data = Array.from({ length: n }, (_, i) => vals[Math.min(i, vals.length - 1)] ?? new Uint8Array(0));
