@@ -61,22 +61,22 @@ export function correctAvgPool(): void {
 
 /** k²/count per output cell, where count is how many of the window's cells lie inside the input; undefined if all do. */
 function windowScale(info: backend_util.Conv2DInfo): Float32Array | undefined {
-  const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, inHeight, inWidth, padInfo } = info;
-  const inside = (o: number, stride: number, pad: number, k: number, n: number): number => {
-    const start = o * stride - pad;
-    return Math.min(start + k, n) - Math.max(start, 0);
-  };
+  const { outHeight, outWidth, filterHeight, filterWidth } = info;
+  const rows = cellsInside({ out: outHeight, stride: info.strideHeight, pad: info.padInfo.top, k: filterHeight, n: info.inHeight });
+  const cols = cellsInside({ out: outWidth, stride: info.strideWidth, pad: info.padInfo.left, k: filterWidth, n: info.inWidth });
+  const window = filterHeight * filterWidth;
+  if (rows.every((r) => r === filterHeight) && cols.every((c) => c === filterWidth)) return undefined;
   const scale = new Float32Array(outHeight * outWidth);
-  let isPadded = false;
-  for (let i = 0; i < outHeight; i++) {
-    const rows = inside(i, strideHeight, padInfo.top, filterHeight, inHeight);
-    for (let j = 0; j < outWidth; j++) {
-      const count = rows * inside(j, strideWidth, padInfo.left, filterWidth, inWidth);
-      if (count !== filterHeight * filterWidth) isPadded = true;
-      scale[i * outWidth + j] = (filterHeight * filterWidth) / count;
-    }
-  }
-  return isPadded ? scale : undefined;
+  rows.forEach((r, i) => cols.forEach((c, j) => (scale[i * outWidth + j] = window / (r * c))));
+  return scale;
+}
+
+/** Along one axis: how many of each output's k window cells fall inside the n input cells. */
+function cellsInside(axis: { out: number; stride: number; pad: number; k: number; n: number }): number[] {
+  return Array.from({ length: axis.out }, (_, o) => {
+    const start = o * axis.stride - axis.pad;
+    return Math.min(start + axis.k, axis.n) - Math.max(start, 0);
+  });
 }
 
 /**
