@@ -39,6 +39,11 @@ Per model, in OUT/<name>/:
   large ones (not committed) keep only the summaries.
 - SOURCE.md: what the model is, how it was made, and the ONNX op types it uses.
 
+Besides those, OUT/unsupported_ops/model.onnx (written by `onnx.helper`, no torch; `--models
+unsupported_ops` writes only it): a 3-channel 8×8 model with ops igx does not support (LRN twice,
+Softplus, and com.microsoft's Gelu) between ops it does, named as torch names its nodes, so that
+`igx inspect` and the E_UNSUPPORTED_OP message can be checked on a file. Its weights are seeded.
+
 Every export passes `onnx.checker.check_model`; the script prints each model's size, opset and ops.
 
 Run (Debian): apt-get install -y python3-torch python3-torchvision python3-onnx python3-pil python3-numpy
@@ -104,6 +109,48 @@ MODELS = {
     'convnext_tiny': (lambda: tvm.convnext_tiny(weights=None), 'torchvision.models.convnext_tiny(weights=None)', False),
     'vit_b_16': (lambda: tvm.vit_b_16(weights=None), 'torchvision.models.vit_b_16(weights=None)', False),
 }
+
+
+def write_unsupported_ops(out):
+    """A tiny model whose LRN (×2), Softplus and com.microsoft.Gelu igx does not support."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(SEED)
+    w = numpy_helper.from_array(rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), 'conv.weight')
+    b = numpy_helper.from_array(rng.normal(0, 0.1, (4,)).astype(np.float32), 'conv.bias')
+    node = helper.make_node
+    nodes = [
+        node('Conv', ['input', 'conv.weight', 'conv.bias'], ['c1'], name='/features/features.0/Conv', kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        node('LRN', ['c1'], ['n1'], name='/features/features.1/LRN', size=3),
+        node('Relu', ['n1'], ['r1'], name='/features/features.2/Relu'),
+        node('Softplus', ['r1'], ['s1'], name='/features/features.3/Softplus'),
+        node('LRN', ['s1'], ['n2'], name='/features/features.4/LRN', size=3),
+        node('Gelu', ['n2'], ['g1'], name='/features/features.5/Gelu', domain='com.microsoft'),
+        node('GlobalAveragePool', ['g1'], ['p'], name='/pool/GlobalAveragePool'),
+        node('Flatten', ['p'], ['logits'], name='/Flatten'),
+    ]
+    graph = helper.make_graph(
+        nodes, 'unsupported_ops',
+        [helper.make_tensor_value_info('input', TensorProto.FLOAT, ['batch', 3, 8, 8])],
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, ['batch', 4])],
+        initializer=[w, b])
+    model = helper.make_model(graph, producer_name='igx make-onnx-fixtures.py', opset_imports=[
+        helper.make_opsetid('', OPSET), helper.make_opsetid('com.microsoft', 1)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    os.makedirs(os.path.join(out, 'unsupported_ops'), exist_ok=True)
+    path = os.path.join(out, 'unsupported_ops', 'model.onnx')
+    onnx.save(model, path)
+    with open(os.path.join(out, 'unsupported_ops', 'SOURCE.md'), 'w') as f:
+        f.write('# unsupported_ops\n\nA 3-channel 8×8 model written with `onnx.helper` by `scripts/make-onnx-fixtures.py '
+                '--models unsupported_ops` (no torch; seeded weights; passes `onnx.checker`), opset '
+                f'{OPSET}. Its ops: {", ".join(f"{k} ×{v}" for k, v in sorted(op_counts(model).items()))}. '
+                'LRN, Softplus and com.microsoft:Gelu are ops igx does not support: `igx explain` fails with '
+                'E_UNSUPPORTED_OP naming all three, and `igx inspect` lists them.\n')
+    print(f'unsupported_ops: {os.path.getsize(path)} bytes, opset {OPSET}, ops {sorted(op_counts(model))}')
+
+
+# models written without torch: name -> writer(out)
+HANDMADE = {'unsupported_ops': write_unsupported_ops}
 
 NORMS = (nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm)
 
@@ -381,14 +428,19 @@ def run_model(name, out, seed, x_np, positions):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=os.path.join(ROOT, 'fixtures', 'onnx'))
-    ap.add_argument('--models', default=','.join(MODELS), help='comma-separated names (default: all)')
+    ap.add_argument('--models', default=','.join([*MODELS, *HANDMADE]), help='comma-separated names (default: all)')
     ap.add_argument('--seed', type=int, default=SEED)
     ap.add_argument('--threads', type=int, default=1, help='torch threads (default 1: shared machines)')
     args = ap.parse_args()
     names = [n for n in args.models.split(',') if n]
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in MODELS and n not in HANDMADE]
     if unknown:
-        ap.error(f'unknown model(s) {unknown}; known: {list(MODELS)}')
+        ap.error(f'unknown model(s) {unknown}; known: {[*MODELS, *HANDMADE]}')
+    for name in [n for n in names if n in HANDMADE]:
+        HANDMADE[name](args.out)
+    names = [n for n in names if n in MODELS]
+    if not names:
+        return
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
+import { main } from '../src/cli/main.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { isIgxError } from '../src/errors.js';
 import { loadModel } from '../src/model/load-model.js';
@@ -13,7 +14,7 @@ import { convertOnnx, inspectOnnx } from '../src/onnx/index.js';
 import { getOnnxRoot, ONNX_PROTO } from '../src/onnx/onnx-proto.js';
 import { writeGraphModel } from '../src/savedmodel/index.js';
 import { assertOnnxCheck, checkOnnxFixture, ONNX_FIXTURES, readNpy } from './support/onnx-check.js';
-import { ROOT } from './support/paths.js';
+import { fixture, ROOT } from './support/paths.js';
 
 before(async () => {
   await selectBackend('wasm');
@@ -21,27 +22,31 @@ before(async () => {
 
 /** The model a test builds: NCHW float input, nodes, float initializers (raw or external). */
 interface TinyModel {
+  /** The default domain's opset (17). */
+  opset?: number;
   input?: { name: string; dims: (number | string)[] } | null;
-  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string> }[];
+  nodes: { op: string; inputs: string[]; outputs: string[]; name?: string; attrs?: Record<string, number | number[] | string | { floats: number[] }> }[];
   initializers?: { name: string; dims: number[]; values: number[]; int64?: boolean; external?: { location: string; offset?: number; length?: number } }[];
   output: string;
 }
 
 function encodeModel(m: TinyModel): Uint8Array {
   const type = getOnnxRoot().lookupType('onnx.ModelProto');
-  const attr = (name: string, v: number | number[] | string): Record<string, unknown> =>
+  const attr = (name: string, v: number | number[] | string | { floats: number[] }): Record<string, unknown> =>
     typeof v === 'string'
       ? { name, type: 3, s: new TextEncoder().encode(v) }
       : Array.isArray(v)
         ? { name, type: 7, ints: v }
-        : Number.isInteger(v)
-          ? { name, type: 2, i: v }
-          : { name, type: 1, f: v };
+        : typeof v === 'object'
+          ? { name, type: 6, floats: v.floats }
+          : Number.isInteger(v)
+            ? { name, type: 2, i: v }
+            : { name, type: 1, f: v };
   const dims = (list: (number | string)[]): Record<string, unknown>[] => list.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
   const tensorType = (list: (number | string)[]): Record<string, unknown> => ({ tensorType: { elemType: 1, shape: { dim: dims(list) } } });
   const msg = {
     irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
+    opsetImport: [{ domain: '', version: m.opset ?? 17 }],
     producerName: 'igx-test',
     graph: {
       name: 'tiny',
@@ -380,5 +385,148 @@ describe('ONNX files igx refuses', () => {
     const path = await write('two', encodeModel(convModel()));
     await copyFile(path, join(dir, 'two', 'other.onnx'));
     await rejects(loadModel(join(dir, 'two')), 'E_MODEL_NOT_FOUND');
+  });
+});
+
+describe('ONNX ops igx lacks: all named at once; igx inspect still describes the file', () => {
+  // LRN ×2, Softplus and com.microsoft.Gelu between Conv, Relu and pooling (scripts/make-onnx-fixtures.py).
+  const file = join(ONNX_FIXTURES, 'unsupported_ops', 'model.onnx');
+  const lacking = [
+    { op: 'LRN', count: 2, nodes: ['/features/features.1/LRN', '/features/features.4/LRN'] },
+    { op: 'Softplus', count: 1, nodes: ['/features/features.3/Softplus'] },
+    { op: 'com.microsoft.Gelu', count: 1, nodes: ['/features/features.5/Gelu'] },
+  ];
+  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const [stdout, stderr] = [[] as string[], [] as string[]];
+    const sink = (to: string[]): NodeJS.WritableStream => ({ write: (s: string) => (to.push(String(s)), true) }) as unknown as NodeJS.WritableStream;
+    const code = await main(['node', 'igx', ...args], { stdout: sink(stdout), stderr: sink(stderr), env: {} });
+    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  };
+
+  it('loadModel and convertOnnx: one E_UNSUPPORTED_OP line naming each op type, its count, its first node and the opset', async () => {
+    const parts = ['3 ONNX op types', 'opset 17', "LRN ×2 (first: node '/features/features.1/LRN')", "Softplus ×1 (first: node '/features/features.3/Softplus')", "com.microsoft.Gelu ×1 (first: node '/features/features.5/Gelu')"];
+    for (const attempt of [() => loadModel(file), () => convertOnnx(file)]) {
+      await assert.rejects(attempt(), (err: unknown) => {
+        assert.ok(isIgxError(err) && err.code === 'E_UNSUPPORTED_OP' && !err.message.includes('\n'), String(err));
+        for (const part of parts) assert.ok(err.message.includes(part), `${part} in ${err.message}`);
+        return true;
+      });
+    }
+  });
+
+  it('igx explain and convert: exit 2, the one line on stderr, no stack', async () => {
+    for (const args of [['explain', fixture('images', 'cat.jpg'), '--model', file, '--backend', 'wasm'], ['convert', file, join(tmpdir(), 'igx-never-written')]]) {
+      const r = await cli(...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^igx: .*3 ONNX op types igx does not support \(opset 17\): LRN ×2 .* \[E_UNSUPPORTED_OP\]\n$/);
+    }
+  });
+
+  it('inspectOnnx lists every unsupported op with its count and first nodes', async () => {
+    const info = await inspectOnnx(file);
+    assert.deepEqual(info.unsupportedOps, lacking);
+    assert.deepEqual(info.inputs, [{ name: 'input', dtype: 'FLOAT', dims: ['batch', 3, 8, 8] }]);
+    assert.equal((await inspectOnnx(join(ONNX_FIXTURES, 'squeezenet1_1', 'model.onnx'))).unsupportedOps.length, 0);
+  });
+
+  it('igx inspect: describes the file, lists the ops and says explain fails; exit 1, as for any model igx cannot explain', async () => {
+    const json = await cli('inspect', file, '--json', '--backend', 'wasm');
+    assert.equal(json.code, 1, json.stderr);
+    assert.equal(json.stderr, '');
+    const info = JSON.parse(json.stdout) as { input: { shape: number[] }; opCounts: Record<string, number>; unsupportedOps: Record<string, number>; gradient: { isDifferentiable: boolean; error: string }; onnx: { opset: number; unsupportedOps: unknown } };
+    assert.deepEqual(info.input.shape, [8, 8, 3]);
+    assert.equal(info.opCounts.Conv, 1);
+    assert.deepEqual(info.unsupportedOps, { LRN: 2, Softplus: 1, 'com.microsoft.Gelu': 1 });
+    assert.deepEqual(info.onnx.unsupportedOps, lacking);
+    assert.equal(info.gradient.isDifferentiable, false);
+    assert.match(info.gradient.error, /3 ONNX op types igx does not support/);
+    const text = await cli('inspect', file, '--backend', 'wasm');
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /^cannot run: LRN×2 \(nodes '\/features\/features\.1\/LRN', '\/features\/features\.4\/LRN'\), Softplus×1 \(node '\/features\/features\.3\/Softplus'\), com\.microsoft\.Gelu×1 /m);
+    assert.match(text.stdout, /^explain and convert fail on this model \(E_UNSUPPORTED_OP\)/m);
+  });
+
+  it('igx inspect on a file whose op types are all supported but one node\'s setting is not: that node, exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'igx-onnx-cubic-'));
+    try {
+      const model: TinyModel = {
+        opset: 13,
+        input: { name: 'x', dims: ['batch', 3, 4, 4] },
+        nodes: [
+          { op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['r'], name: '/up/Resize', attrs: { mode: 'cubic' } },
+          { op: 'GlobalAveragePool', inputs: ['r'], outputs: ['p'] },
+          { op: 'Flatten', inputs: ['p'], outputs: ['y'] },
+        ],
+        initializers: [{ name: 'scales', dims: [4], values: [1, 1, 2, 2] }],
+        output: 'y',
+      };
+      await writeFile(join(dir, 'model.onnx'), encodeModel(model));
+      const r = await cli('inspect', dir, '--backend', 'wasm');
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /^cannot run: .*node '\/up\/Resize' \(Resize, opset 13\): mode 'cubic'/m);
+      assert.match(r.stdout, /^explain and convert fail on this model \(E_UNSUPPORTED_OP\)$/m);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Upsample, Resize-10 nearest and Pad edge against references written out by hand', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'igx-onnx-upsample-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const X = [1, 2, 4, 8, 16, 32, -1, 0.5, 3, -2, 7, 0.25, 5, -3, 0.75, 6, -0.5, 9]; // NCHW [1, 3, 2, 3]
+  const at = (x: number[], c: number, i: number, j: number): number => x[c * 6 + i * 3 + j] as number;
+  /** 1-D linear upsampling ×2 in asymmetric coordinates: o → o/2, clamped at the last input. */
+  const lerp2 = (get: (i: number) => number, size: number, o: number): number => {
+    const src = Math.min(o / 2, size - 1);
+    const i0 = Math.floor(src);
+    return (1 - (src - i0)) * get(i0) + (src - i0) * get(Math.min(i0 + 1, size - 1));
+  };
+  const references: Record<string, { out: [number, number, number]; f: (x: number[], c: number, i: number, j: number) => number }> = {
+    nearest: { out: [3, 4, 9], f: (x, c, i, j) => at(x, c, Math.floor(i / 2), Math.floor(j / 3)) },
+    linear: { out: [3, 4, 6], f: (x, c, i, j) => lerp2((r) => lerp2((q) => at(x, c, r, q), 3, j), 2, i) },
+    // pads: channels 1 before; height 1 before, 2 after; width 2 before, 1 after
+    edge: { out: [4, 5, 6], f: (x, c, i, j) => at(x, Math.max(c - 1, 0), Math.min(Math.max(i - 1, 0), 1), Math.min(Math.max(j - 2, 0), 2)) },
+  };
+  /** The reference applied to x; and, the map being linear, Σ F·linspace(−1, 1)'s gradient as the sum over basis images. */
+  const expected = (kind: string): { y: number[]; grad: number[] } => {
+    const { out, f } = references[kind] as (typeof references)[string];
+    const apply = (x: number[]): number[] => Array.from({ length: out[0] * out[1] * out[2] }, (_, k) => f(x, Math.floor(k / (out[1] * out[2])), Math.floor(k / out[2]) % out[1], k % out[2]));
+    const y = apply(X);
+    const w = y.map((_, k) => -1 + (2 * k) / (y.length - 1));
+    const grad = X.map((_, i) => apply(X.map((_, k) => (k === i ? 1 : 0))).reduce((s, v, k) => s + v * (w[k] as number), 0));
+    return { y, grad };
+  };
+  const flat = (op: TinyModel['nodes'][number], opset: number, initializers: TinyModel['initializers'] = []): TinyModel => ({
+    opset,
+    nodes: [op, { op: 'Flatten', inputs: ['u'], outputs: ['y'] }],
+    initializers,
+    output: 'y',
+  });
+  const check = async (name: string, model: TinyModel, kind: string): Promise<void> => {
+    const r = await runOne(dir, name, model, X, [1, 3, 2, 3]);
+    const e = expected(kind);
+    assert.deepEqual(r.y.length, e.y.length, name);
+    r.y.forEach((v, i) => assert.ok(Math.abs(v - (e.y[i] as number)) < 1e-5, `${name} y[${i}]: ${v} vs ${e.y[i]}`));
+    r.grad.forEach((v, i) => assert.ok(Math.abs(v - (e.grad[i] as number)) < 1e-5, `${name} grad[${i}]: ${v} vs ${e.grad[i]}`));
+  };
+
+  it('Upsample-9 nearest (scales input ×2, ×3) and Upsample-7 linear (scales attribute ×2): values and gradient', async () => {
+    await check('up9', flat({ op: 'Upsample', inputs: ['x', 'scales'], outputs: ['u'] }, 9, [{ name: 'scales', dims: [4], values: [1, 1, 2, 3] }]), 'nearest');
+    await check('up7', flat({ op: 'Upsample', inputs: ['x'], outputs: ['u'], attrs: { mode: 'linear', scales: { floats: [1, 1, 2, 2] } } }, 7), 'linear');
+  });
+
+  it('Resize-10 nearest (no nearest_mode: floor when enlarging, as onnxruntime) equals Upsample', async () => {
+    await check('resize10', flat({ op: 'Resize', inputs: ['x', 'scales'], outputs: ['u'], attrs: { mode: 'nearest' } }, 10, [{ name: 'scales', dims: [4], values: [1, 1, 2, 3] }]), 'nearest');
+  });
+
+  it('Pad edge on channels, height and width: values and gradient (border cells collect their copies)', async () => {
+    const pads = { name: 'pads', dims: [8], values: [0, 1, 1, 2, 0, 0, 2, 1], int64: true };
+    await check('edge', flat({ op: 'Pad', inputs: ['x', 'pads'], outputs: ['u'], attrs: { mode: 'edge' } }, 17, [pads]), 'edge');
   });
 });

@@ -1,10 +1,13 @@
 /** `igx inspect`: what igx sees in a model, and whether the chosen backend can run and differentiate it. */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { detectKerasFile, readKerasFiles } from './keras/read-keras-files.js';
-import { inspectOnnx } from '../onnx/inspect-onnx.js';
+import type { IgxError } from '../errors.js';
+import { inspectOnnx, type OnnxInspection } from '../onnx/inspect-onnx.js';
 import { inspectSavedModel } from '../savedmodel/inspect.js';
 import { TFJS_OPS } from '../savedmodel/tfjs-ops.js';
+import { readSidecarFile } from './sidecar-file.js';
 import type { LoadedModel } from './types.js';
 
 export interface ModelInspection {
@@ -15,7 +18,7 @@ export interface ModelInspection {
   outputs: { index: number; name: string; classes: number | null; space: string | null; logitsAvailable: boolean; error: string | null }[];
   /** Graph models: TensorFlow op → count (function bodies included); layers models: layer class → count; ONNX: ONNX op → count. */
   opCounts: Record<string, number>;
-  /** Graph ops tfjs-converter cannot execute at all. */
+  /** Graph ops tfjs-converter cannot execute at all; ONNX op types igx cannot convert. */
   unsupportedOps: Record<string, number>;
   /** One input gradient of the default output at batch 1, on the backend in use. */
   gradient: { backend: string; isDifferentiable: boolean; error: string | null };
@@ -112,5 +115,31 @@ export async function inspectModel(model: LoadedModel): Promise<ModelInspection>
     sidecar: model.sidecar ?? null,
     labels: model.labels?.length ?? null,
     layers: model.listSplitLayers(),
+  };
+}
+
+/**
+ * An ONNX file that loadModel refused with E_UNSUPPORTED_OP (`err`), described from the file and its
+ * igx.json alone: nothing was built, so no output is classified and no gradient tried. The input shape
+ * is [h, w, c] from the file's NCHW dims, -1 where the file leaves one open and igx.json does not give it.
+ */
+export async function inspectUnconvertedOnnx(onnx: OnnxInspection, err: IgxError): Promise<ModelInspection> {
+  const sidecar = await readSidecarFile(dirname(onnx.path));
+  const input = onnx.inputs[0] ?? { name: '?', dims: [] };
+  const given = sidecar?.sidecar.inputShape;
+  const [, c, h, w] = input.dims;
+  const shape = [h, w, c].map((d, i) => (typeof d === 'number' ? d : (given?.[i] ?? -1))) as [number, number, number];
+  return {
+    path: onnx.path,
+    format: 'onnx',
+    sha256: onnx.sha256,
+    input: { name: input.name, shape, dtype: 'float32' },
+    outputs: onnx.outputs.map((o, index) => ({ index, name: o.name, classes: null, space: null, logitsAvailable: false, error: `not built (${err.code})` })),
+    opCounts: onnx.opCounts,
+    unsupportedOps: Object.fromEntries(onnx.unsupportedOps.map((u) => [u.op, u.count])),
+    gradient: { backend: tf.getBackend(), isDifferentiable: false, error: err.message },
+    sidecar: sidecar?.sidecar ?? null,
+    labels: sidecar?.labels?.length ?? null,
+    layers: [],
   };
 }

@@ -38,20 +38,38 @@ export interface BuildOnnxOptions {
 
 const isDefaultDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
 
-/**
- * Every op of the file igx does not support, at once: E_UNSUPPORTED_OP naming each op type, how many
- * nodes use it, the first node and the opset.
- */
-export function findUnsupportedOps(file: OnnxFile): { op: string; count: number; node: string }[] {
-  const found = new Map<string, { op: string; count: number; node: string }>();
+/** An op type igx has no emitter for, as `igx inspect` lists it and E_UNSUPPORTED_OP names it. */
+export interface UnsupportedOnnxOp {
+  /** The op type; `domain.op` outside the default domain (com.microsoft.Gelu). */
+  op: string;
+  /** How many nodes use it. */
+  count: number;
+  /** The first nodes that use it (at most LISTED_NODES), by name, or by first output where unnamed. */
+  nodes: string[];
+}
+
+/** Enough node names to find the op in a viewer such as Netron; the count says how many more. */
+const LISTED_NODES = 3;
+
+/** Every op type of the file igx does not support, in the order of their first node. */
+export function findUnsupportedOps(file: OnnxFile): UnsupportedOnnxOp[] {
+  const found = new Map<string, UnsupportedOnnxOp>();
   for (const n of file.graph.node) {
-    const op = isDefaultDomain(n.domain) ? n.opType : `${n.domain}.${n.opType}`;
     if (isDefaultDomain(n.domain) && Object.hasOwn(ONNX_OPS, n.opType)) continue;
-    const seen = found.get(op);
-    if (seen === undefined) found.set(op, { op, count: 1, node: n.name || n.output[0] || '?' });
-    else seen.count++;
+    const op = isDefaultDomain(n.domain) ? n.opType : `${n.domain}.${n.opType}`;
+    const seen = found.get(op) ?? { op, count: 0, nodes: [] };
+    found.set(op, seen);
+    seen.count++;
+    if (seen.nodes.length < LISTED_NODES) seen.nodes.push(n.name || n.output[0] || '?');
   }
   return [...found.values()];
+}
+
+/** One line naming every unsupported op type at once, so one run of explain tells the whole story. */
+export function unsupportedOpsError(file: OnnxFile, ops: readonly UnsupportedOnnxOp[]): IgxError {
+  const list = ops.map((u) => `${u.op} ×${u.count} (first: node '${u.nodes[0] ?? '?'}')`).join(', ');
+  const types = ops.length === 1 ? 'an ONNX op type' : `${ops.length} ONNX op types`;
+  return new IgxError('E_UNSUPPORTED_OP', `${file.path}: ${types} igx does not support (opset ${file.opset}): ${list}`);
 }
 
 function describeDims(dims: OnnxDimMsg[]): string {
@@ -102,10 +120,7 @@ function readInput(ctx: OnnxBuildContext, file: OnnxFile, options: BuildOnnxOpti
  */
 export function buildOnnxGraph(file: OnnxFile, options: BuildOnnxOptions = {}): BuiltOnnxGraph {
   const unsupported = findUnsupportedOps(file);
-  if (unsupported.length > 0) {
-    const list = unsupported.map((u) => `${u.op} ×${u.count} (first: node '${u.node}')`).join(', ');
-    throw new IgxError('E_UNSUPPORTED_OP', `${file.path}: ONNX ops igx does not support (opset ${file.opset}): ${list}`);
-  }
+  if (unsupported.length > 0) throw unsupportedOpsError(file, unsupported);
   try {
     return buildWith(file, options, false);
   } catch (err) {

@@ -759,6 +759,23 @@ const where: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   return [{ dtype: a.dtype, shape, perm: id, ref }];
 };
 
+/**
+ * Pad mode 'edge' (repeat the border) has no TensorFlow op: one GatherV2 of clamped indices per padded
+ * axis, [0, 0, 0, 1, …, n−1, n−1], which differentiates as any gather (the border cell collects its copies).
+ */
+function edgePad(ctx: OnnxBuildContext, n: OnnxNode, p: { x: Value; ref: string; perm: number[]; before: Map<number, number>; after: Map<number, number> }): string {
+  let y = p.ref;
+  p.perm.forEach((axis, physical) => {
+    const [b, e] = [p.before.get(axis) ?? 0, p.after.get(axis) ?? 0];
+    if (b === 0 && e === 0) return;
+    const size = staticDim(n, p.x.shape[axis], `padded axis ${axis}`);
+    const indices = Array.from({ length: b + size + e }, (_, i) => Math.min(Math.max(i - b, 0), size - 1));
+    const at = ctx.constRef(makeConst('int32', [indices.length], indices), `${n.name}/edge_indices_${axis}`);
+    y = ctx.emit('GatherV2', [y, at, ctx.scalarRef(physical, `${n.name}/edge_axis_${axis}`, 'int32')], { batch_dims: { i: '0' } }, `${n.name}/edge_${axis}`);
+  });
+  return y;
+}
+
 const pad: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const x = n.input(0);
   const rank = x.shape.length;
@@ -778,8 +795,10 @@ const pad: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
     y = ctx.emit('PadV2', [ref, ctx.constRef(list, `${n.name}/paddings`), ctx.scalarRef(value, `${n.name}/value`, x.dtype)], { T: attrType(x.dtype) }, n.name);
   } else if (mode === 'reflect') {
     y = ctx.emit('MirrorPad', [ref, ctx.constRef(list, `${n.name}/paddings`)], { mode: attrString('REFLECT'), T: attrType(x.dtype) }, n.name);
+  } else if (mode === 'edge') {
+    y = edgePad(ctx, n, { x, ref, perm, before, after });
   } else {
-    return n.fail(`mode '${mode}' (igx pads with 'constant' and 'reflect')`);
+    return n.fail(`mode '${mode}' (igx pads with 'constant', 'reflect' and 'edge')`);
   }
   const shape = x.shape.map((d, a) => (isBatchDim(d) ? d : d + (before.get(a) ?? 0) + (after.get(a) ?? 0)));
   return [{ dtype: x.dtype, shape, perm, ref: y }];
@@ -826,36 +845,59 @@ function resizeMatrix(size: number, out: number, mode: 'linear' | 'nearest', tra
   return m;
 }
 
+/** [h, w] out of [N, C, h, w] scales, which must leave N and C alone and give whole sizes. */
+function scaledSizes(n: OnnxNode, inHW: number[], scales: number[]): number[] {
+  if (scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) n.fail(`scales [${scales.join(',')}] (igx resizes height and width of an NCHW image only)`);
+  const out = inHW.map((d, i) => Math.floor(d * (scales[i + 2] as number)));
+  if (out.some((o, i) => o !== (inHW[i] as number) * (scales[i + 2] as number))) n.fail(`scales [${scales.join(',')}] that do not give whole sizes`);
+  return out;
+}
+
 /**
  * Resize of the two spatial axes as two matrix products with the interpolation weights: exact for
  * linear (half_pixel — PyTorch's align_corners=False —, pytorch_half_pixel, align_corners, asymmetric)
- * and for nearest with asymmetric and floor (PyTorch's mode='nearest'), and differentiable (tfjs's
- * ResizeBilinear gradient ignores half_pixel_centers).
+ * and for nearest with asymmetric and floor (PyTorch's mode='nearest'), and differentiable in each
+ * (tfjs's ResizeBilinear has no pytorch_half_pixel mode).
  */
 const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const { x, inHW } = imageInput(n);
   const mode = n.string('mode', 'nearest');
   const transform = n.string('coordinate_transformation_mode', n.opset >= 11 ? 'half_pixel' : 'asymmetric');
-  const nearestMode = n.string('nearest_mode', 'round_prefer_floor');
   const scalesAt = n.opset >= 11 ? 2 : 1;
   // sizes [N, C, h, w] (torch builds N and C from the input's shape): only h and w must be known.
   const sizesConst = n.opset >= 11 && n.inputs[3] !== undefined ? constInput(n, 3, 'sizes') : undefined;
   const sizes = sizesConst === undefined ? undefined : numbersOf(sliceConst(sizesConst, 0, [2, 3]), n.where);
   const scales = sizes === undefined ? numbersOf(constInput(n, scalesAt, 'scales'), n.where) : undefined;
-  if (scales !== undefined && (scales[0] !== 1 || scales[1] !== 1)) n.fail('resizing the batch or channel axis');
-  const out = sizes ?? inHW.map((d, i) => Math.floor(d * (scales?.[i + 2] as number)));
-  if (scales !== undefined && out.some((o, i) => o !== (inHW[i] as number) * (scales[i + 2] as number))) {
-    n.fail(`scales [${scales.join(',')}] that do not give whole sizes`);
-  }
+  const out = sizes ?? scaledSizes(n, inHW, scales as number[]);
+  // Resize-10 has no nearest_mode: onnxruntime truncates, which is floor when enlarging.
+  const isEnlarging = out.every((o, i) => o >= (inHW[i] as number));
+  const nearestMode = n.string('nearest_mode', n.opset >= 11 || !isEnlarging ? 'round_prefer_floor' : 'floor');
   const isLinear = mode === 'linear' && ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(transform);
   const isNearest = mode === 'nearest' && transform === 'asymmetric' && nearestMode === 'floor';
   if (!isLinear && !isNearest) {
     return n.fail(`mode '${mode}' with coordinate_transformation_mode '${transform}'${mode === 'nearest' ? ` and nearest_mode '${nearestMode}'` : ''}`);
   }
-  const [h, w] = inHW as [number, number];
-  const [oh, ow] = out as [number, number];
+  return [emitResize(ctx, n, { x, inHW, out, kind: isLinear ? 'linear' : 'nearest', transform })];
+};
+
+/**
+ * Upsample (opsets 7–9, Resize's predecessor): scales ≥ 1 as an attribute (7, 8) or input 1 (9), in
+ * asymmetric coordinates, nearest by floor — Resize-10's semantics.
+ */
+const upsample: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
+  const { x, inHW } = imageInput(n);
+  const scales = n.opset >= 9 ? numbersOf(constInput(n, 1, 'scales'), n.where) : (n.floats('scales') ?? []);
+  if (scales.some((s) => s < 1)) n.fail(`scales [${scales.join(',')}] below 1`, 'E_MODEL_INVALID');
+  const mode = n.string('mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear') return n.fail(`mode '${mode}' (igx upsamples with 'nearest' and 'linear')`);
+  return [emitResize(ctx, n, { x, inHW, out: scaledSizes(n, inHW, scales), kind: mode, transform: 'asymmetric' })];
+};
+
+function emitResize(ctx: OnnxBuildContext, n: OnnxNode, r: { x: Value; inHW: number[]; out: number[]; kind: 'linear' | 'nearest'; transform: string }): OpOutput {
+  const { x, kind, transform } = r;
+  const [h, w] = r.inHW as [number, number];
+  const [oh, ow] = r.out as [number, number];
   const c = staticDim(n, x.shape[1], 'channels');
-  const kind = isLinear ? 'linear' : 'nearest';
   const T = { T: attrType('float32') };
   const mm = { adj_x: { b: false }, adj_y: { b: false }, ...T };
   // rows: [N, h, w·c] → A_h [1, oh, h] · → [N, oh, w·c]; columns: [N·oh, w, c] → A_w [1, ow, w] · → [N·oh, ow, c].
@@ -866,8 +908,8 @@ const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const aw = ctx.constRef(makeConst('float32', [1, ow, w], resizeMatrix(w, ow, kind, transform)), `${n.name}/weights_w`);
   const byCols = ctx.emit('BatchMatMulV2', [aw, cols], mm, `${n.name}/resize_w`);
   const ref = ctx.emit('Reshape', [byCols, ctx.intsRef([-1, oh, ow, c], `${n.name}/out_shape`)], {}, n.name);
-  return [{ dtype: 'float32', shape: [x.shape[0] as Dim, c, oh, ow], perm: [...NHWC], ref }];
-};
+  return { dtype: 'float32', shape: [x.shape[0] as Dim, c, oh, ow], perm: [...NHWC], ref };
+}
 
 /**
  * ConvTranspose as TensorFlow's Conv2DBackpropInput at VALID padding (each input pixel spreads its
@@ -944,6 +986,7 @@ export const ONNX_OPS: Readonly<Record<string, OpEmitter>> = {
   LayerNormalization: layerNorm,
   InstanceNormalization: instanceNorm,
   Resize: resize,
+  Upsample: upsample,
   Softmax: softmax,
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
