@@ -131,6 +131,23 @@ test('an image above the completeness tolerance is named on its line and counted
   assert.match(r.stderr, /igx: 1 ok, 1 above the completeness tolerance 0\.05, 0 failed/);
 });
 
+test('|F(x) − F(x′)| below 1e-4: the warning names the absolute test that applies, and suggests logits for probabilities', () => {
+  const image = fixture('images', 'dog.jpg');
+  // The image as its own baseline: F(x′) = F(x), the most negligible difference there is.
+  const probs = igx(['explain', image, '--baseline', image, '--steps', '4', '--out', tempDir()]);
+  assert.equal(probs.status, 0, probs.stderr);
+  const warning = probs.stderr.split('\n').filter((l) => l.startsWith('warning'));
+  assert.equal(warning.length, 1, probs.stderr);
+  assert.match(
+    warning[0] as string,
+    /dog\.jpg: \|F\(x\) − F\(x′\)\| = 0\.00e\+0 is below 0\.0001, too small for a relative error: completeness is judged on \|Σ − ΔF\| = 0\.00e\+0 against tolerance × max\(\|F\(x\)\|, \|F\(x′\)\|\) = \d\.\d\de-\d; a saturated probability barely moves: --output-space logits explains the logit, which does$/,
+  );
+  const logits = igx(['explain', image, '--baseline', image, '--steps', '4', '--output-space', 'logits', '--out', tempDir()]);
+  assert.equal(logits.status, 0, logits.stderr);
+  assert.match(logits.stderr, /is below 0\.0001, too small for a relative error: completeness is judged on .* = \d\.\d\de[-+]\d+\n/);
+  assert.doesNotMatch(logits.stderr, /--output-space logits/);
+});
+
 test('--fail-on-completeness exits 1 when the error is above tolerance', () => {
   const out = tempDir();
   const r = igx(['explain', fixture('images', 'dog.jpg'), '--steps', '1', '--tolerance', '0.000001', '--fail-on-completeness', '--out', out]);

@@ -1,10 +1,11 @@
 /** The report of one explained image: what was explained, how, the completeness verdict, the outputs. */
 import { basename } from 'node:path';
 import type { MethodResult } from '../attribution/compute-attributions.js';
-import type { Completeness } from '../attribution/integrated-gradients.js';
+import { NEGLIGIBLE_DELTA, type Completeness } from '../attribution/integrated-gradients.js';
 import type { Target } from '../attribution/types.js';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { computeAttributionGrid, computeAttributionStats } from '../numeric/attribution-summary.js';
+import type { ReadSpace } from '../model/output-space.js';
 import { IGX_VERSION } from '../package-info.js';
 import type { ImageOutput } from '../report/run-layout.js';
 import { REPORT_SCHEMA_VERSION, type Report } from '../report/schema.js';
@@ -20,18 +21,30 @@ function toJsonCompleteness(c: Completeness) {
   return { ...c, relativeError: Number.isFinite(c.relativeError) ? c.relativeError : null };
 }
 
-/** Whether completeness holds within --tolerance, and the warnings that qualify the verdict. */
-export function judgeCompleteness(config: ExplainConfig, result: MethodResult, isAdaptive: boolean): { isWithinTolerance: boolean; warnings: string[] } {
+/**
+ * Whether completeness holds within --tolerance, and the warnings that qualify the verdict. Where
+ * |F(x) − F(x′)| < NEGLIGIBLE_DELTA the relative error divides noise by noise, so the absolute error
+ * is held to tolerance × max(|F(x)|, |F(x′)|) instead: the same tolerance, relative to F's own size.
+ */
+export function judgeCompleteness(
+  config: ExplainConfig,
+  result: MethodResult,
+  run: { isAdaptive: boolean; space?: ReadSpace },
+): { isWithinTolerance: boolean; warnings: string[] } {
   const c = result.completeness;
-  const scale = Math.max(Math.abs(c.fx), Math.abs(c.fBaseline));
+  const threshold = config.tolerance * Math.max(Math.abs(c.fx), Math.abs(c.fBaseline));
   const isWithinTolerance =
-    !result.isCompletenessApplicable || (c.isDeltaNegligible ? c.absoluteError <= config.tolerance * scale : c.relativeError <= config.tolerance);
+    !result.isCompletenessApplicable || (c.isDeltaNegligible ? c.absoluteError <= threshold : c.relativeError <= config.tolerance);
   const warnings: string[] = [];
   if (!result.isCompletenessApplicable) warnings.push(`completeness does not apply to ${config.smooth?.kind}: its map is not a sum of IG attributions`);
   if (c.isDeltaNegligible) {
-    warnings.push(`|F(x) − F(x′)| = ${Math.abs(c.fx - c.fBaseline).toExponential(2)} is too small for the relative completeness error to mean anything`);
+    const hint = run.space === 'probabilities' ? '; a saturated probability barely moves: --output-space logits explains the logit, which does' : '';
+    warnings.push(
+      `|F(x) − F(x′)| = ${Math.abs(c.fx - c.fBaseline).toExponential(2)} is below ${NEGLIGIBLE_DELTA}, too small for a relative error: ` +
+        `completeness is judged on |Σ − ΔF| = ${c.absoluteError.toExponential(2)} against tolerance × max(|F(x)|, |F(x′)|) = ${threshold.toExponential(2)}${hint}`,
+    );
   }
-  if (isAdaptive && !result.isConverged) warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
+  if (run.isAdaptive && !result.isConverged) warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
   return { isWithinTolerance, warnings };
 }
 
@@ -83,7 +96,7 @@ export function buildReport(r: ReportInputs): Report {
   const top = scores.indexOf(Math.max(...scores));
   const index = target.kind === 'index' ? target.index : target.a;
   const c = result.completeness;
-  const { isWithinTolerance, warnings } = judgeCompleteness(config, result, r.adaptive !== undefined);
+  const { isWithinTolerance, warnings } = judgeCompleteness(config, result, { isAdaptive: r.adaptive !== undefined, space: forward.space });
   const image = r.prepared.image;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
