@@ -227,6 +227,27 @@ describe('StridedSlice gradient (missing from tfjs 4.22)', () => {
   }
 });
 
+/**
+ * A linear layer's input gradient on igx-wasm and cpu against the exact one, to 1e-6: since the layer is
+ * linear, ∂/∂xᵢ Σ r·layer(x) = Σ r·layer(eᵢ), so its forward on each basis image gives the gradient.
+ */
+async function checkLinearGradient(shape: [number, number, number], layer: (v: tf.Tensor) => tf.Tensor4D): Promise<void> {
+  for (const backend of [IGX_WASM, 'cpu']) {
+    await use(backend);
+    const before = tf.memory().numTensors;
+    const [actual, expected] = tf.tidy(() => {
+      const n = shape[0] * shape[1] * shape[2];
+      const x = tf.reshape(w(shape, 7), [1, ...shape]) as tf.Tensor4D;
+      const r = tf.randomUniform(layer(x).shape, 0.5, 1.5, 'float32', 8);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(layer(v), r)))(x);
+      const exact = tf.sum(tf.mul(layer(tf.reshape(tf.eye(n), [n, ...shape])), r), [1, 2, 3]);
+      return [g.dataSync(), exact.dataSync()];
+    });
+    assert.ok(relativeError(actual, expected) < 1e-6, `${backend}: relative error ${relativeError(actual, expected)}`);
+    assert.equal(tf.memory().numTensors, before);
+  }
+}
+
 describe("AvgPool gradient with 'same' padding (tfjs divides border windows by k², its forward by the cells inside)", () => {
   // [input h, w, c], pool size, stride, padding
   const cases: [[number, number, number], number, number, 'same' | 'valid'][] = [
@@ -236,25 +257,8 @@ describe("AvgPool gradient with 'same' padding (tfjs divides border windows by k
     [[6, 6, 2], 3, 1, 'valid'], // never padded: tfjs's own gradient
   ];
   for (const [shape, size, stride, padding] of cases) {
-    it(`${JSON.stringify(shape)} pool ${size} stride ${stride} ${padding}`, async () => {
-      for (const backend of [IGX_WASM, 'cpu']) {
-        await use(backend);
-        const before = tf.memory().numTensors;
-        const [actual, expected] = tf.tidy(() => {
-          const n = shape[0] * shape[1] * shape[2];
-          const x = tf.reshape(w(shape, 7), [1, ...shape]) as tf.Tensor4D;
-          const pool = (v: tf.Tensor): tf.Tensor4D => tf.avgPool(v as tf.Tensor4D, size, stride, padding);
-          const r = tf.randomUniform(pool(x).shape, 0.5, 1.5, 'float32', 8);
-          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(pool(v), r)))(x);
-          // The pool is linear, so ∂/∂xᵢ Σ r·pool(x) = Σ r·pool(eᵢ): the forward itself gives the exact gradient.
-          const basis = tf.reshape(tf.eye(n), [n, ...shape]);
-          const exact = tf.sum(tf.mul(pool(basis), r), [1, 2, 3]);
-          return [g.dataSync(), exact.dataSync()];
-        });
-        assert.ok(relativeError(actual, expected) < 1e-6, `${backend}: relative error ${relativeError(actual, expected)}`);
-        assert.equal(tf.memory().numTensors, before);
-      }
-    });
+    it(`${JSON.stringify(shape)} pool ${size} stride ${stride} ${padding}`, () =>
+      checkLinearGradient(shape, (v) => tf.avgPool(v as tf.Tensor4D, size, stride, padding)));
   }
 });
 
@@ -268,24 +272,8 @@ describe('ResizeBilinear gradient (tfjs ignores half-pixel centers, and its cpu 
     [[4, 5, 1], [7, 3], false, false], // tfjs's cpu gradient swaps h and w here
   ];
   for (const [shape, size, alignCorners, halfPixelCenters] of cases) {
-    it(`${JSON.stringify(shape)} → ${JSON.stringify(size)} alignCorners ${alignCorners} halfPixelCenters ${halfPixelCenters}`, async () => {
-      for (const backend of [IGX_WASM, 'cpu']) {
-        await use(backend);
-        const before = tf.memory().numTensors;
-        const [actual, expected] = tf.tidy(() => {
-          const n = shape[0] * shape[1] * shape[2];
-          const x = tf.reshape(w(shape, 9), [1, ...shape]) as tf.Tensor4D;
-          const resize = (v: tf.Tensor): tf.Tensor4D => tf.image.resizeBilinear(v as tf.Tensor4D, size, alignCorners, halfPixelCenters);
-          const r = tf.randomUniform(resize(x).shape, 0.5, 1.5, 'float32', 10);
-          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(resize(v), r)))(x);
-          // Linear, so the forward on each basis image gives the exact gradient (as for AvgPool).
-          const exact = tf.sum(tf.mul(resize(tf.reshape(tf.eye(n), [n, ...shape])), r), [1, 2, 3]);
-          return [g.dataSync(), exact.dataSync()];
-        });
-        assert.ok(relativeError(actual, expected) < 1e-6, `${backend}: relative error ${relativeError(actual, expected)}`);
-        assert.equal(tf.memory().numTensors, before);
-      }
-    });
+    it(`${JSON.stringify(shape)} → ${JSON.stringify(size)} alignCorners ${alignCorners} halfPixelCenters ${halfPixelCenters}`, () =>
+      checkLinearGradient(shape, (v) => tf.image.resizeBilinear(v as tf.Tensor4D, size, alignCorners, halfPixelCenters)));
   }
 });
 
