@@ -35,8 +35,8 @@ Per model, in OUT/<name>/:
   float32 results lie from a float64 run of the same model (what float32 itself allows).
 - grad_top.npy and grad_top_half.npy (float32 NCHW [1, 3, 224, 224]): the gradient of the target
   logit with respect to the input, at the input and at 0.5·input (the same target class: one point of
-  an Integrated Gradients integrand with a zero baseline). Written for the small models only; the
-  large ones (not committed) keep only the summaries.
+  an Integrated Gradients integrand with a zero baseline). Written and committed for every model,
+  the large ones too (whose .onnx is not committed).
 - SOURCE.md: what the model is, how it was made, and the ONNX op types it uses.
 
 Besides those, OUT/unsupported_ops/model.onnx (written by `onnx.helper`, no torch; `--models
@@ -105,6 +105,7 @@ MODELS = {
     'densenet_mini': (densenet_mini, 'torchvision.models.DenseNet(growth_rate=12, block_config=(2, 2, 2, 2), num_init_features=24, bn_size=4, num_classes=1000)', True),
     'convnext_mini': (convnext_mini, 'torchvision.models.convnext.ConvNeXt([CNBlockConfig(24, 48, 1), CNBlockConfig(48, 96, 1), CNBlockConfig(96, 192, 1), CNBlockConfig(192, None, 1)], num_classes=1000)', True),
     'resnet18': (lambda: tvm.resnet18(weights=None), 'torchvision.models.resnet18(weights=None)', False),
+    'resnet50': (lambda: tvm.resnet50(weights=None), 'torchvision.models.resnet50(weights=None)', False),
     'densenet121': (lambda: tvm.densenet121(weights=None), 'torchvision.models.densenet121(weights=None)', False),
     'convnext_tiny': (lambda: tvm.convnext_tiny(weights=None), 'torchvision.models.convnext_tiny(weights=None)', False),
     'vit_b_16': (lambda: tvm.vit_b_16(weights=None), 'torchvision.models.vit_b_16(weights=None)', False),
@@ -323,8 +324,8 @@ def write_source_md(path, name, ref, ops):
         f' {f64["grad_top"]["count_over_1e-4"]} entries off by more than 1e-4 of the largest'
         f' (at 0.5·input: {f64["grad_top_half"]["max_rel"]:.2g}, {f64["grad_top_half"]["norm_rel"]:.2g},'
         f' {f64["grad_top_half"]["count_over_1e-4"]})',
-        '- files: reference.json, logits.npy' + (', grad_top.npy, grad_top_half.npy' if committed else
-                                                 ' (gradients as summaries in reference.json only)')
+        '- files: reference.json, logits.npy, grad_top.npy, grad_top_half.npy' + ('' if committed else
+                                                 ' (committed; model.onnx is not)')
         + '; the input is ../input.npy (pixels ../cat_224.png)',
         '',
         '## ONNX op types (count)',
@@ -359,12 +360,10 @@ def run_model(name, out, seed, x_np, positions):
     grad = r32['grad'].numpy().astype(np.float32)
     grad_half = r32['grad_half'].numpy().astype(np.float32)
     np.save(os.path.join(folder, 'logits.npy'), logits)
+    # Every model's gradients, 0.6 MB each: the large models' .onnx files are not committed, but their
+    # references are, so whoever generates a model can check its gradients too.
     for fname, g in (('grad_top.npy', grad), ('grad_top_half.npy', grad_half)):
-        p = os.path.join(folder, fname)
-        if committed:
-            np.save(p, g)
-        elif os.path.exists(p):
-            os.remove(p)
+        np.save(os.path.join(folder, fname), g)
 
     order = np.argsort(-logits[0].astype(np.float64), kind='stable')
     ref = {
@@ -395,10 +394,10 @@ def run_model(name, out, seed, x_np, positions):
         'logits_file': 'logits.npy',
         'target_logit_at_half_input': r32['half_logit'],
         'target_logit_at_zero_input': r32['zero_logit'],
-        'grad_top': {'file': 'grad_top.npy' if committed else None,
+        'grad_top': {'file': 'grad_top.npy',
                      'what': 'd logits[0, target] / d input at the input, NCHW [1, 3, 224, 224]',
                      'summary': summarize(grad, positions)},
-        'grad_top_half': {'file': 'grad_top_half.npy' if committed else None,
+        'grad_top_half': {'file': 'grad_top_half.npy',
                           'what': 'd logits[0, target] / d input at 0.5 * input (same target), NCHW',
                           'summary': summarize(grad_half, positions)},
         'sampled_positions': {'what': 'flat NCHW indices of the summaries\' `sampled` values',

@@ -1,6 +1,6 @@
 /**
  * Every ONNX fixture against PyTorch on igx-wasm (test/onnx.test.ts runs three of them in npm test).
- * The large exports (resnet18, densenet121, convnext_tiny, vit_b_16) are not committed: run
+ * The large exports (resnet18, resnet50, densenet121, convnext_tiny, vit_b_16) are not committed: run
  * scripts/make-onnx-fixtures.py to make them; they are checked (logits only: their gradients are kept as
  * summaries) when present.
  */
@@ -15,7 +15,7 @@ before(async () => {
 });
 
 const COMMITTED = ['squeezenet1_1', 'mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'efficientnet_b0', 'regnet_y_400mf', 'densenet_mini', 'convnext_mini', 'vit_tiny_2layer'];
-const GENERATED = ['resnet18', 'densenet121', 'convnext_tiny', 'vit_b_16'];
+const GENERATED = ['resnet18', 'resnet50', 'densenet121', 'convnext_tiny', 'vit_b_16'];
 
 /**
  * densenet_mini at the input: 919 of pool0's 3×3 windows hold tied positive maxima (cat_224's saturated
@@ -34,7 +34,7 @@ describe('ONNX architectures against PyTorch (igx-wasm)', () => {
   }
   for (const name of GENERATED) {
     const present = existsSync(join(ONNX_FIXTURES, name, 'model.onnx'));
-    it(`${name} (generated, not committed): logits`, { skip: present ? false : 'run scripts/make-onnx-fixtures.py to make it' }, async () => {
+    it(`${name} (generated, not committed): logits and input gradients at x and 0.5·x`, { skip: present ? false : 'run scripts/make-onnx-fixtures.py to make it' }, async () => {
       assertOnnxCheck(name, await checkOnnxFixture(name));
     });
   }
