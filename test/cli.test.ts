@@ -217,6 +217,17 @@ test('an --out that cannot be made fails at once with one line (it used to spin 
   assert.match(lines.at(-1) as string, /--out \/proc\/igx-out\/run: cannot create the folder \(ENOENT\) \[E_WRITE\]/);
 });
 
+test('--config naming a FIFO or a device is refused in one line, not waited on or read for ever', () => {
+  const dir = tempDir();
+  const fifo = join(dir, 'settings.json');
+  spawnSync('mkfifo', [fifo]);
+  for (const config of [fifo, '/dev/urandom']) {
+    const r = igx(['explain', fixture('images', 'dog.jpg'), '--config', config, '--out', join(dir, 'out'), '--quiet']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr.trim(), /^igx: [^\n]* \[E_CONFIG\]$/);
+  }
+});
+
 test('a config file asking for 4000 baselines is refused in one line, at once', () => {
   const dir = tempDir();
   const config = join(dir, 'igx.config.json');

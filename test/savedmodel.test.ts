@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, cp, mkdtemp, readdir, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readdir, readFile, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -699,6 +700,18 @@ describe('bad input: one line, exit 2', () => {
     const short = await copyFixture('lenet_tf1');
     await truncate(join(short, 'variables', 'variables.data-00000-of-00001'), 1000);
     await rejectsWith(convertSavedModel(short), 'E_MODEL_INVALID');
+  });
+
+  it('a FIFO shard and an index linked to /dev/zero are refused, not waited on or read for ever', async () => {
+    const fifo = await copyFixture('lenet_tf1');
+    const shard = join(fifo, 'variables', 'variables.data-00000-of-00001');
+    await unlink(shard);
+    execFileSync('mkfifo', [shard]);
+    await rejectsWith(convertSavedModel(fifo), 'E_MODEL_INVALID');
+    const zero = await copyFixture('lenet_tf1');
+    await unlink(join(zero, 'variables', 'variables.index'));
+    await symlink('/dev/zero', join(zero, 'variables', 'variables.index'));
+    await rejectsWith(convertSavedModel(zero), 'E_MODEL_INVALID');
   });
 
   it('unknown signature, tags, input or output; an output needing an input left out', async () => {

@@ -4,13 +4,16 @@
  * errors; every error names the file and the key.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { IgxError } from '../errors.js';
+import { readRegularFile } from '../files/read-regular-file.js';
 import { checkExplainFlags, type RawExplainFlags } from './explain-config.js';
 
 export const CONFIG_FILE_NAME = 'igx.config.json';
+
+/** The largest config file igx reads (16 MiB): 256 baselines with long paths are well under 2 MiB. */
+export const MAX_CONFIG_BYTES = 2 ** 24;
 
 const text = z.string();
 const num = z.number();
@@ -64,12 +67,9 @@ const ConfigFileSchema = z.strictObject({
 export async function readConfigFile(path: string | undefined, cwd: string = process.cwd()): Promise<{ file: string; flags: RawExplainFlags } | undefined> {
   const file = path ?? join(cwd, CONFIG_FILE_NAME);
   if (path === undefined && !existsSync(file)) return undefined;
-  let raw: string;
-  try {
-    raw = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new IgxError('E_CONFIG', `--config: cannot read '${file}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  // Only a regular file, and only up to a bound: readFile blocked for ever on a FIFO and read
+  // /dev/urandom until the process held a gigabyte (hostile-input suite, issue 16).
+  const raw = (await readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES, code: 'E_CONFIG', what: 'config file' })).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(raw);

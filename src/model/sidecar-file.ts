@@ -32,7 +32,13 @@ const FIELD_HINTS: Record<string, string> = {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // JSON.parse reads deeper nesting than JSON.stringify can write back (a 100k-deep array).
+    text = Array.isArray(value) ? '[…]' : typeof value === 'object' ? '{…}' : String(value);
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

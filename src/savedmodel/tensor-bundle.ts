@@ -3,8 +3,10 @@
  * LevelDB table whose "" key holds a BundleHeaderProto and whose other keys hold BundleEntryProtos; the
  * tensor bytes lie in `PREFIX.data-NNNNN-of-NNNNN` shards, each tensor with its masked CRC-32C.
  */
-import { open, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { IgxError } from '../errors.js';
+import { readRegularFile } from '../files/read-regular-file.js';
 import { crc32cExtend, unmaskCrc } from './crc32c.js';
 import { readTable } from './leveldb-table.js';
 import { protoType } from './proto.js';
@@ -34,6 +36,9 @@ interface BundleEntryMessage {
   slices?: unknown[];
 }
 
+/** The largest variables index igx reads (256 MiB): it holds one small entry per variable. */
+const MAX_INDEX_BYTES = 2 ** 28;
+
 function pad5(n: number): string {
   return String(n).padStart(5, '0');
 }
@@ -57,17 +62,8 @@ export class TensorBundle {
   /** Reads and checks `PREFIX.index`. Errors: E_MODEL_INVALID (missing, malformed), E_MODEL_CHECKSUM. */
   static async open(prefix: string): Promise<TensorBundle> {
     const indexPath = `${prefix}.index`;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(indexPath);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new IgxError(
-        'E_MODEL_INVALID',
-        `${indexPath}: cannot read the variables index (${code === 'ENOENT' ? 'missing' : (code ?? (err as Error).message)})`,
-        { cause: err },
-      );
-    }
+    // A regular file within a bound: an index linked to /dev/zero was read until the process passed 3 GB.
+    const bytes = await readRegularFile(indexPath, { maxBytes: MAX_INDEX_BYTES, code: 'E_MODEL_INVALID', what: 'variables index' });
     const table = readTable(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), indexPath);
     const Header = protoType('BundleHeaderProto');
     const Entry = protoType('BundleEntryProto');
@@ -146,7 +142,8 @@ export class TensorBundle {
       const path = this.shardPath(shardId);
       let fh;
       try {
-        fh = await open(path, 'r');
+        // Non-blocking, so a FIFO shard is refused below instead of waiting for a writer for ever.
+        fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         throw new IgxError(
@@ -156,7 +153,9 @@ export class TensorBundle {
         );
       }
       try {
-        const fileSize = (await fh.stat()).size;
+        const stats = await fh.stat();
+        if (!stats.isFile()) throw new IgxError('E_MODEL_INVALID', `${path}: variables shard ${shardId} of ${this.numShards} is not a regular file`);
+        const fileSize = stats.size;
         for (const e of list) {
           if (e.offset + e.size > fileSize) {
             throw new IgxError(
