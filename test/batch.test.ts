@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import { computeRunRoot, countInputs, discoverInputs } from '../src/batch/discover-inputs.js';
@@ -12,25 +12,13 @@ import { ManifestSchema, type Manifest } from '../src/report/manifest.js';
 import { ReportSchema } from '../src/report/schema.js';
 import { plantMixedInputs } from './support/make-inputs.js';
 import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+import { listFiles } from './support/list-files.js';
 
 // A small RGB model keeps these runs fast: age_64 (64×64×3, one regression output).
 const MODEL = ['--model', fixture('models', 'age_64'), '--preprocess', '[0,1]'];
 const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `igx-batch-${name}-`));
 const igx = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
-/** Every file under a folder, relative, sorted. */
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 const readManifest = (path: string): Manifest => ManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 const outputsOf = (relPath: string): string[] => {

@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { GROUPS, makeConfigCases, makeFlagCases, makeGraphModelCases, makeImageCases, makeOnnxCases, makeSavedModelCases, type Group, type HostileCase } from '../support/hostile-cases.js';
+import { listFiles } from '../support/list-files.js';
 import { IGX_BIN, ROOT } from '../support/paths.js';
 
 const MAX_RSS_BYTES = 1.5 * 1024 ** 3;
@@ -95,19 +96,6 @@ function runMeasured(c: HostileCase): Promise<Run> {
   });
 }
 
-/** Every file under a folder, relative; [] when it does not exist. */
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  if (existsSync(dir) && statSync(dir).isDirectory()) walk(dir);
-  return out.sort();
-}
 
 interface ManifestRow {
   relPath: string;
