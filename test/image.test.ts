@@ -252,6 +252,31 @@ describe('readImage: errors', () => {
     await assert.rejects(readImage(file, { height: 8, width: 8, channels: 3, resize: 'cover' }), hasCode('E_IMAGE_DECODE'));
   });
 
+  test('a JPEG whose header claims 2000² over a 16×16 scan → E_IMAGE_DECODE (libjpeg would fill the rest with grey)', async () => {
+    const small = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).jpeg({ quality: 50 }).toBuffer();
+    const sof = small.indexOf(Buffer.from([0xff, 0xc0]));
+    const claim = Buffer.from(small);
+    claim.writeUInt16BE(2000, sof + 5);
+    claim.writeUInt16BE(2000, sof + 7);
+    const file = tmp('claims-2000.jpg');
+    await writeFile(file, claim);
+    await assert.rejects(readImage(file, { height: 8, width: 8, channels: 3, resize: 'cover' }), (err: unknown) => {
+      assert.ok(isIgxError(err) && err.code === 'E_IMAGE_DECODE');
+      assert.match(err.message, /claims-2000\.jpg': the image data ends before the image does/);
+      return true;
+    });
+  });
+
+  test('a JPEG with a harmless warning (bytes before a marker) reads, with the same pixels as the clean file', async () => {
+    const full = await readFile(fixture('images', 'cat.jpg'));
+    const dqt = full.indexOf(Buffer.from([0xff, 0xdb]));
+    const file = tmp('extraneous.jpg');
+    await writeFile(file, Buffer.concat([full.subarray(0, dqt), Buffer.from([1, 2, 3, 4]), full.subarray(dqt)]));
+    const o: ReadImageOptions = { height: 352, width: 352, channels: 3, resize: 'cover' };
+    const [warned, clean] = await Promise.all([readImage(file, o), readImage(fixture('images', 'cat.jpg'), o)]);
+    assert.deepEqual(warned.pixels, clean.pixels);
+  });
+
   test('text file named .jpg → E_IMAGE_DECODE', async () => {
     const file = tmp('notes.jpg');
     await writeFile(file, 'this is not an image\n');

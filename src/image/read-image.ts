@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readRegularFile } from '../files/read-regular-file.js';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import type { ResizeMode } from './preprocess.js';
 import { IgxError } from '../errors.js';
 import { grayToRgb, rgbToGray, toBytes } from './pixels.js';
@@ -130,25 +130,44 @@ export async function decodeToRgb(bytes: Buffer, name: string, maxPixels?: numbe
     throw decodeError(err, name);
   }
   try {
-    const { data, info } = await sharp(bytes, {
-      // 'error' aborts on truncated files and decode errors (sharp's default, 'warning', would also
-      // reject the many real-world JPEGs with harmless warnings such as extraneous bytes).
-      failOn: 'error',
-      limitInputPixels: limit,
-      autoOrient: true,
-      page: 0,
-      pages: 1,
-    })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await decodeStrictly(bytes, limit);
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
       throw new Error(`decoded to ${info.channels} channels, expected 3`);
     }
     return { rgb: data, width: info.width, height: info.height, format };
   } catch (err) {
     throw decodeError(err, name);
+  }
+}
+
+/**
+ * A decode that is stopped after this long (E_IMAGE_DECODE): a 16000² PNG decodes in about 10 s on one
+ * core, so only a file built to keep libvips busy gets near it.
+ */
+export const DECODE_TIMEOUT_SECONDS = 60;
+
+/** libjpeg's warning for a scan cut short, which it fills with grey: a truncated file, not a photo. */
+const TRUNCATED_SCAN = /premature end of data segment/i;
+
+/**
+ * Decode at full size. The first pass stops on any warning. A scan cut short is refused; any other warning
+ * (extraneous bytes before a marker, common in real photos) gets a second pass that stops only on errors.
+ */
+async function decodeStrictly(bytes: Buffer, limitInputPixels: number): Promise<{ data: Buffer; info: OutputInfo }> {
+  const decode = (failOn: 'warning' | 'error'): Promise<{ data: Buffer; info: OutputInfo }> =>
+    sharp(bytes, { failOn, limitInputPixels, autoOrient: true, page: 0, pages: 1 })
+      .timeout({ seconds: DECODE_TIMEOUT_SECONDS })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  try {
+    return await decode('warning');
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (TRUNCATED_SCAN.test(reason)) throw new Error('the image data ends before the image does (a truncated or corrupt scan)', { cause: err });
+    if (/timeout/i.test(reason)) throw new Error(`decoding took over ${DECODE_TIMEOUT_SECONDS} s`, { cause: err });
+    return decode('error');
   }
 }
 
