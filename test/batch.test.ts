@@ -314,21 +314,25 @@ test('two runs into one --out: the second is refused in one line (E_OUT_LOCKED, 
   assert.deepEqual(listFiles(out), ['cat.ig.json', 'cat.ig.png', 'cat.overlay.png', 'igx-run.json']);
 });
 
-test('--resume redoes an image whose heatmap is cut short or whose overlay is gone, and removes what killed runs left half-written', () => {
+test('--resume redoes an image whose heatmap or raw .npy is cut short or whose overlay is gone, and removes what killed runs left half-written', () => {
   const inputs = tempDir('resume-damaged-in');
-  for (const name of ['cat.jpg', 'dog.jpg', 'pizza.jpg']) copyFileSync(fixture('images', name), join(inputs, name));
+  const names = ['cat.jpg', 'dog.jpg', 'elephant.jpg', 'pizza.jpg'];
+  for (const name of names) copyFileSync(fixture('images', name), join(inputs, name));
   const out = tempDir('resume-damaged-out');
-  assert.equal(igx(['explain', inputs, '--out', out, '--steps', '4', '-q', ...MODEL]).status, 0);
+  const run = ['explain', inputs, '--out', out, '--steps', '4', '--save-raw', '-q', ...MODEL];
+  assert.equal(igx(run).status, 0);
   truncateSync(join(out, 'cat.ig.png'), statSync(join(out, 'cat.ig.png')).size - 20);
   rmSync(join(out, 'dog.overlay.png'));
+  truncateSync(join(out, 'elephant.ig.npy'), statSync(join(out, 'elephant.ig.npy')).size - 4);
   // A temp file of a process that is gone (SIGKILL mid-write) and one of a live process (a shard).
   const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
   const stray = `.pizza.ig.png.${dead}.0123456789ab.tmp`;
   const live = `.pizza.ig.png.${process.pid}.0123456789ab.tmp`;
   for (const name of [stray, live]) writeFileSync(join(out, name), 'half');
-  const r = igx(['explain', inputs, '--out', out, '--steps', '4', '--resume', '-q', ...MODEL]);
+  const r = igx([...run, '--resume']);
   assert.equal(r.status, 0, r.stderr);
   const rows = new Map(readManifest(join(out, 'igx-run.json')).rows.map((row) => [row.relPath, row]));
-  assert.deepEqual(['cat.jpg', 'dog.jpg', 'pizza.jpg'].map((p) => rows.get(p)?.reason ?? rows.get(p)?.status), ['ok', 'ok', 'resumed']);
-  assert.deepEqual(listFiles(out), [live, ...['cat.jpg', 'dog.jpg', 'pizza.jpg'].flatMap(outputsOf), 'igx-run.json'].sort());
+  assert.deepEqual(names.map((p) => rows.get(p)?.reason ?? rows.get(p)?.status), ['ok', 'ok', 'ok', 'resumed']);
+  const withRaw = (p: string): string[] => [...outputsOf(p), p.replace(/\.jpg$/, '.ig.npy')];
+  assert.deepEqual(listFiles(out), [live, ...names.flatMap(withRaw), 'igx-run.json'].sort());
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import { readRegularFile } from '../files/read-regular-file.js';
-import { decodeNpy } from '../report/npy.js';
+import { readFileEnds } from '../files/read-regular-file.js';
+import { npyFileBytes, parseNpyHeader } from '../report/npy.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** A PNG ends with an empty IEND chunk: length 0, type, CRC. */
@@ -33,14 +33,14 @@ export async function isAlreadyDone(reportPath: string, expected: { sha256: stri
 
 /** A PNG from signature to IEND, a .npy whose size its header accounts for, anything else non-empty. */
 async function isWholeOutput(path: string): Promise<boolean> {
-  const bytes = await readRegularFile(path, { maxBytes: 1 << 30, what: 'output', code: 'E_WRITE' });
+  // The head and the tail suffice: a .npy header is well under 64 KiB.
+  const { head, tail, size } = await readFileEnds(path, { maxBytes: Number.MAX_SAFE_INTEGER, what: 'output', code: 'E_WRITE' }, { headBytes: 1 << 16, tailBytes: PNG_END.length });
   switch (extname(path)) {
     case '.png':
-      return bytes.length > PNG_SIGNATURE.length + PNG_END.length && PNG_SIGNATURE.equals(bytes.subarray(0, 8)) && PNG_END.equals(bytes.subarray(bytes.length - 12));
+      return size > PNG_SIGNATURE.length + PNG_END.length && PNG_SIGNATURE.equals(head.subarray(0, 8)) && PNG_END.equals(tail);
     case '.npy':
-      decodeNpy(bytes);
-      return true;
+      return size === npyFileBytes(parseNpyHeader(head));
     default:
-      return bytes.length > 0;
+      return size > 0;
   }
 }

@@ -40,11 +40,8 @@ async function readAtMost(handle: FileHandle, limits: ReadLimits, path: string):
   }
 }
 
-/**
- * The bytes of `path` when it is a regular file of at most maxBytes. Opened non-blocking, so that a FIFO
- * is seen for what it is instead of waiting for a writer. Errors: IgxError with `limits.code`, one line.
- */
-export async function readRegularFile(path: string, limits: ReadLimits): Promise<Buffer> {
+/** Opens `path` read-only when it is a regular file of at most maxBytes, and passes its handle and size. */
+async function withRegularFile<T>(path: string, limits: ReadLimits, use: (handle: FileHandle, size: number) => Promise<T>): Promise<T> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -59,7 +56,7 @@ export async function readRegularFile(path: string, limits: ReadLimits): Promise
     if (s.size > limits.maxBytes) {
       throw new IgxError(limits.code, `cannot read ${limits.what} '${path}': ${s.size} bytes, more than the ${limits.maxBytes} igx reads for one`);
     }
-    return await readAtMost(handle, limits, path);
+    return await use(handle, s.size);
   } catch (err) {
     if (err instanceof IgxError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -67,4 +64,28 @@ export async function readRegularFile(path: string, limits: ReadLimits): Promise
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The bytes of `path` when it is a regular file of at most maxBytes. Opened non-blocking, so that a FIFO
+ * is seen for what it is instead of waiting for a writer. Errors: IgxError with `limits.code`, one line.
+ */
+export async function readRegularFile(path: string, limits: ReadLimits): Promise<Buffer> {
+  return withRegularFile(path, limits, (handle) => readAtMost(handle, limits, path));
+}
+
+/**
+ * The first `headBytes` and last `tailBytes` of a regular file (fewer when it is shorter) and its size:
+ * enough to tell whether a large output is whole without reading it.
+ */
+export async function readFileEnds(path: string, limits: ReadLimits, ends: { headBytes: number; tailBytes: number }): Promise<{ head: Buffer; tail: Buffer; size: number }> {
+  return withRegularFile(path, limits, async (handle, size) => {
+    const read = async (length: number, position: number): Promise<Buffer> => {
+      const buf = Buffer.alloc(Math.max(0, length));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+      return buf.subarray(0, bytesRead);
+    };
+    const tailBytes = Math.min(ends.tailBytes, size);
+    return { head: await read(Math.min(ends.headBytes, size), 0), tail: await read(tailBytes, size - tailBytes), size };
+  });
 }

@@ -40,7 +40,8 @@ export interface NpyArray {
 }
 
 /** Parses .npy bytes; throws an Error that says what is wrong (the caller adds the file name). */
-export function decodeNpy(bytes: Uint8Array): NpyArray {
+/** A float32 .npy header read from the file's first bytes: the shape and where the data begins. */
+export function parseNpyHeader(bytes: Uint8Array): { shape: number[]; dataOffset: number } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error('not a .npy file');
   const major = buf[6];
@@ -57,9 +58,17 @@ export function decodeNpy(bytes: Uint8Array): NpyArray {
   if (shapeText === undefined) throw new Error('no shape in the .npy header');
   const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (!parts.every((p) => /^\d+$/.test(p))) throw new Error(`bad shape (${shapeText})`);
-  const shape = parts.map(Number);
+  return { shape: parts.map(Number), dataOffset: start };
+}
+
+/** The bytes a float32 .npy of this header must have in all. */
+export const npyFileBytes = (h: { shape: readonly number[]; dataOffset: number }): number => h.dataOffset + 4 * h.shape.reduce((a, b) => a * b, 1);
+
+export function decodeNpy(bytes: Uint8Array): NpyArray {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { shape, dataOffset: start } = parseNpyHeader(buf);
   const count = shape.reduce((a, b) => a * b, 1);
-  if (buf.length !== start + 4 * count) {
+  if (buf.length !== npyFileBytes({ shape, dataOffset: start })) {
     throw new Error(`shape (${shape.join(', ')}) needs ${4 * count} data bytes, the file has ${buf.length - start}`);
   }
   const data = new Float32Array(count);
