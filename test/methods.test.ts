@@ -12,12 +12,10 @@ import { computeSmoothGradIG, sampleNoise } from '../src/attribution/smoothgrad.
 import type { ForwardFn, Target } from '../src/attribution/types.js';
 import { selectBackend } from '../src/engine/backend.js';
 import { pickBaselineFiles } from '../src/image/baseline-dir.js';
-import { computePreprocessed, resolvePreprocess } from '../src/image/preprocess.js';
-import { readImage } from '../src/image/read-image.js';
 import { createRng } from '../src/numeric/rng.js';
 import { loadModel } from '../src/model/load-model.js';
-import type { LoadedModel } from '../src/model/types.js';
 import { fixture } from './support/paths.js';
+import { prepareDoberman } from './support/prepare-doberman.js';
 
 await selectBackend('wasm');
 const F0: Target = { kind: 'index', index: 0 };
@@ -177,16 +175,6 @@ test('guided IG: linear F gives w⊙(x − x′); on F = x₀x₁ + 0.1x₀ unbo
 });
 
 /** emotion_64_gray on doberman.png ([0,1]): its forward, the input, a black baseline and the top class. */
-async function prepareDoberman(model: LoadedModel): Promise<{ forward: ForwardFn; x: tf.Tensor4D; black: tf.Tensor4D; target: Target }> {
-  const forward = model.buildForward().forward;
-  const [h, w, c] = model.inputShape;
-  const img = await readImage(fixture('images', 'doberman.png'), { height: h, width: w, channels: c as 1, resize: 'cover' });
-  const x = tf.tensor4d(computePreprocessed(img.pixels, c, resolvePreprocess('[0,1]', c)), [1, h, w, c]);
-  const black = tf.zeros([1, h, w, c]) as tf.Tensor4D;
-  const scores = tf.tidy(() => Array.from(forward(x).dataSync()));
-  return { forward, x, black, target: { kind: 'index', index: scores.indexOf(Math.max(...scores)) } };
-}
-
 test('blur IG on a real model (emotion_64_gray) keeps completeness against F(x) − F(blur(x, σmax))', async () => {
   const model = await loadModel(fixture('models', 'emotion_64_gray'));
   try {
@@ -221,45 +209,6 @@ test('guided IG on a smooth non-separable F = sigmoid(4 w·x): completeness erro
   assert.ok(errors[1]! < 0.005 && errors[1]! < errors[0]!, `relative errors ${errors.join(', ')}`);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([w, x, b]);
-});
-
-test('guided IG on a ReLU network (emotion_64_gray): the trapezoid beats PAIR\'s left sum, and halving the worst steps reaches completeness', async (ctx) => {
-  const model = await loadModel(fixture('models', 'emotion_64_gray'));
-  try {
-    const { forward, x, black, target } = await prepareDoberman(model);
-    const before = tf.memory().numTensors;
-    const walk = { steps: 50, fraction: 0.25, maxDist: 0.02 };
-    const left = await computeGuidedIG({ forward, input: x, baseline: black, target }, { ...walk, rule: 'left' });
-    const trapezoid = await computeGuidedIG({ forward, input: x, baseline: black, target }, walk);
-    const progress: [number, number][] = [];
-    const adaptive = await computeGuidedIG({ forward, input: x, baseline: black, target }, { ...walk, adaptive: { tolerance: 0.02, maxEvaluations: 2000 }, onProgress: (d, p) => progress.push([d, p]) });
-    const [l, t, a] = [left, trapezoid, adaptive].map((r) => r.completeness.relativeError) as [number, number, number];
-    assert.equal(left.gradientEvaluations, 50);
-    assert.equal(trapezoid.gradientEvaluations, 51);
-    assert.ok(t < l, `trapezoid ${t} vs left ${l}`);
-    assert.ok(adaptive.isConverged && a <= 0.02, `adaptive ${a} after ${adaptive.gradientEvaluations} gradients`);
-    assert.ok(adaptive.gradientEvaluations > 51 && adaptive.gradientEvaluations <= 2000);
-    // Progress counts the walk's 50 steps, then every refining gradient past the walk's 51.
-    assert.deepEqual(progress[49], [50, 50]);
-    assert.deepEqual(progress.at(-1), [adaptive.gradientEvaluations - 1, adaptive.gradientEvaluations - 1]);
-    // The path is the same: the refined map stays close to the plain trapezoid's.
-    const [tv, av] = await Promise.all([values(trapezoid.attributions), values(adaptive.attributions)]);
-    left.attributions.dispose();
-    let dot = 0;
-    let nt = 0;
-    let na = 0;
-    tv.forEach((v, i) => {
-      dot += v * av[i]!;
-      nt += v * v;
-      na += av[i]! * av[i]!;
-    });
-    assert.ok(dot / Math.sqrt(nt * na) > 0.8, `cosine ${dot / Math.sqrt(nt * na)}`);
-    ctx.diagnostic(`guided IG, emotion_64_gray: left ${l.toFixed(4)}, trapezoid ${t.toFixed(4)}, adaptive ${a.toFixed(4)} (${adaptive.gradientEvaluations} gradients)`);
-    assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, black]);
-  } finally {
-    model.dispose();
-  }
 });
 
 test('expected-gradient baselines: K distinct image files, the same for the same seed, E_BASELINE when too few', async () => {

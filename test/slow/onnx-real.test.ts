@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeIntegratedGradients } from '../src/attribution/integrated-gradients.js';
-import { selectBackend } from '../src/engine/backend.js';
-import { computePreprocessed, readImage, resolvePreprocess } from '../src/image/index.js';
-import { loadModel } from '../src/model/load-model.js';
-import type { LoadedModel } from '../src/model/types.js';
-import { createRng } from '../src/numeric/rng.js';
-import { ONNX_FIXTURES } from './support/onnx-check.js';
+import { computeIntegratedGradients } from '../../src/attribution/integrated-gradients.js';
+import { selectBackend } from '../../src/engine/backend.js';
+import { computePreprocessed, readImage, resolvePreprocess } from '../../src/image/index.js';
+import { loadModel } from '../../src/model/load-model.js';
+import type { LoadedModel } from '../../src/model/types.js';
+import { createRng } from '../../src/numeric/rng.js';
+import { ONNX_FIXTURES } from '../support/onnx-check.js';
 
 const DIR = join(ONNX_FIXTURES, 'ch_ppocr_cls');
 

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseExplainFlags, type RawExplainFlags } from '../../src/config/explain-config.js';
+import { closeExplainSession, explainImage, openExplainSession } from '../../src/explain/index.js';
+import { ReportSchema } from '../../src/report/schema.js';
+import { fixture } from '../support/paths.js';
+
+const outDir = (): string => mkdtempSync(join(tmpdir(), 'igx-explain-'));
+
+async function withSession<T>(flags: RawExplainFlags, fn: (s: Awaited<ReturnType<typeof openExplainSession>>) => Promise<T>): Promise<T> {
+  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out: outDir(), ...flags }));
+  try {
+    return await fn(session);
+  } finally {
+    closeExplainSession(session);
+  }
+}
+
+test('the fixture models of every kind explain with completeness: graph, layers, grayscale, multi-output', async () => {
+  const cases: { model: string; image: string; flags?: RawExplainFlags }[] = [
+    { model: 'lenet_graph', image: 'dog.jpg', flags: { preprocess: '[0,1]' } },
+    { model: 'mnist_layers_sequential', image: 'dog.jpg', flags: { preprocess: '[0,1]' } },
+    { model: 'lenet_layers_multi_output', image: 'cat.jpg', flags: { preprocess: '[0,1]' } },
+    { model: 'lenet_layers_multi_output', image: 'cat.jpg', flags: { preprocess: '[0,1]', output: '3', target: '5' } },
+    { model: 'emotion_64_gray', image: 'doberman.png', flags: { preprocess: '[0,1]' } },
+    { model: 'age_64', image: 'dog.jpg', flags: { preprocess: '[0,1]', target: '0' } },
+    { model: 'mobilenet_v2_mid_5class', image: 'pizza.jpg', flags: { preprocess: '[0,1]' } },
+    { model: 'darknet_tiny', image: 'elephant.jpg', flags: { preprocess: '[0,1]', steps: '32' } },
+  ];
+  for (const c of cases) {
+    await withSession({ model: fixture('models', c.model), ...c.flags }, async (session) => {
+      const { report, files } = await explainImage(session, fixture('images', c.image));
+      ReportSchema.parse(JSON.parse(readFileSync(files.report, 'utf8')));
+      const what = `${c.model} ${JSON.stringify(c.flags)}`;
+      const r = report.completeness;
+      // A constant-zero output for a class can make F(x) − F(x′) vanish: then only the absolute error speaks.
+      if (r.isDeltaNegligible) assert.ok(r.absoluteError < 1e-4, `${what}: ${r.absoluteError}`);
+      else assert.ok((r.relativeError ?? Infinity) <= 0.05, `${what}: relative error ${r.relativeError} (F(x) ${r.fx}, F(x') ${r.fBaseline})`);
+      assert.deepEqual(report.model.inputShape, session.model.inputShape);
+      assert.equal(report.attribution.shape[2], c.model === 'emotion_64_gray' || c.model.startsWith('lenet') || c.model.includes('mnist') ? 1 : 3, what);
+    });
+  }
+});
