@@ -71,7 +71,7 @@ function printInspection(
   const ops = Object.entries(info.opCounts).sort(([, a], [, b]) => b - a);
   out(`${info.format === 'layers' ? 'layers ' : 'ops    '} ${ops.map(([k, v]) => `${k}×${v}`).join(', ')}`);
   const unsupported = onnx?.unsupportedOps.length ? onnx.unsupportedOps.map(describeOnnxOp) : Object.entries(info.unsupportedOps).map(([k, v]) => `${k}×${v}`);
-  // Every op type is supported, but one node's setting is not (Resize 'cubic'): that node, as explain names it.
+  // Every op type is supported, but one node's setting is not (Resize with tf_crop_and_resize): that node, as explain names it.
   const blocker = notBuilt !== undefined && unsupported.length === 0 ? notBuilt.message : undefined;
   out(`cannot run: ${blocker !== undefined ? c.red(blocker) : unsupported.length ? c.red(unsupported.join(', ')) : 'none'}`);
   if (notBuilt !== undefined) out(c.red(`explain and convert fail on this model (${notBuilt.code})`));

@@ -150,6 +150,8 @@ function buildWith(file: OnnxFile, options: BuildOnnxOptions, isFixedBatch: bool
   ctx.define(info.name, { dtype: 'float32', shape, perm: [...NHWC], ref: inputName });
   for (const [name, value] of file.initializers) ctx.define(name, { dtype: value.dtype, shape: [...value.shape], perm: value.shape.map((_, i) => i), konst: value });
 
+  // What some node or the graph reads: an output igx does not compute (MaxPool's Indices) may go unread only.
+  const read = new Set([...file.graph.node.flatMap((m) => m.input), ...file.graph.output.map((o) => o.name)]);
   for (const msg of file.graph.node) {
     const inputs = msg.input.map((name) => (name === '' ? undefined : ctx.value(name, msg.name || msg.opType)));
     const node = new OnnxNode(msg, inputs, file.path, file.opset);
@@ -159,7 +161,8 @@ function buildWith(file: OnnxFile, options: BuildOnnxOptions, isFixedBatch: bool
     msg.output.forEach((name, i) => {
       const out = outs[i];
       if (name === '') return;
-      if (out === undefined) return node.fail(`output ${i} ('${name}')`);
+      if (out === undefined && read.has(name)) return node.fail(`output ${i} '${name}' is read by another node or is a graph output, and igx computes only ${outs.length === 1 ? 'the first output' : `the first ${outs.length} outputs`}`);
+      if (out === undefined) return;
       ctx.define(name, out);
     });
   }

@@ -245,7 +245,6 @@ const conv: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
 function pool(kind: 'max' | 'avg'): OpEmitter {
   return (ctx: OnnxBuildContext, n: OnnxNode) => {
     const { x, inHW } = imageInput(n);
-    if (n.inputs.length > 1 || n.msg.output.filter(Boolean).length > 1) n.fail('the Indices output of MaxPool');
     const kernel = n.ints('kernel_shape', []);
     if (kernel.length !== 2) n.fail(`kernel_shape [${kernel.join(',')}]; igx supports 2-D pooling`);
     const strides = n.ints('strides', [1, 1]);
@@ -285,6 +284,7 @@ function pool(kind: 'max' | 'avg'): OpEmitter {
       }
       y = ctx.emit('Mul', [y, ctx.constRef(makeConst('float32', [1, oh, ow, 1], scale), `${n.name}/count_scale`)], { T: attrType('float32') }, n.name);
     }
+    // MaxPool's Indices output is not computed: the graph builder refuses a model that reads it.
     return [{ dtype: 'float32', shape: [x.shape[0] as Dim, x.shape[1] as Dim, p.out[0] as number, p.out[1] as number], perm: [...NHWC], ref: y }];
   };
 }
@@ -822,25 +822,59 @@ const instanceNorm: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   return [ctx.binary('AddV2', y, perChannel(2, 'B'), n.name)];
 };
 
-/**
- * Interpolation weights of one axis, [out, in]: row o holds the weights output o gives the inputs, in
- * ONNX's coordinate transform (x_in = (o + ½)·in/out − ½ for half_pixel, clamped at 0 as PyTorch does).
- */
-function resizeMatrix(size: number, out: number, mode: 'linear' | 'nearest', transform: string): number[] {
+/** How Resize samples an axis: ONNX's mode, coordinate_transformation_mode, cubic_coeff_a and exclude_outside. */
+interface ResizeSampling {
+  kind: 'nearest' | 'linear' | 'cubic';
+  transform: string;
+  cubicCoeffA: number;
+  isExcludingOutside: boolean;
+}
+
+/** Where output o reads the input axis, in ONNX's coordinate transform (x_in = (o + ½)·in/out − ½ for half_pixel). */
+function sourceCoordinate(o: number, axis: { size: number; out: number; transform: string }): number {
+  const { size, out, transform } = axis;
+  if (transform === 'align_corners') return out === 1 ? 0 : (o * (size - 1)) / (out - 1);
+  if (transform === 'asymmetric') return (o * size) / out;
+  if (transform === 'pytorch_half_pixel' && out === 1) return 0;
+  return ((o + 0.5) * size) / out - 0.5;
+}
+
+/** Keys' cubic convolution kernel at distance d, with ONNX's cubic_coeff_a (−0.75, as PyTorch's bicubic). */
+function cubicKernel(d: number, a: number): number {
+  const x = Math.abs(d);
+  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  return x < 2 ? ((a * x - 5 * a) * x + 8 * a) * x - 4 * a : 0;
+}
+
+/** The input indices output o reads, with their weights; indices may lie outside the axis (the caller clamps them). */
+function resizeTaps(o: number, axis: ResizeSampling & { size: number; out: number }): [number, number][] {
+  const { size, out, kind } = axis;
+  if (kind === 'nearest') return [[Math.floor((o * size) / out), 1]];
+  const src = sourceCoordinate(o, axis);
+  if (kind === 'linear') {
+    // Clamped at the edges as PyTorch does (ONNX's edge padding gives the same).
+    const c = Math.min(Math.max(src, 0), size - 1);
+    const i0 = Math.floor(c);
+    return [[i0, 1 - (c - i0)], [i0 + 1, c - i0]];
+  }
+  // Cubic: four taps around src, not clamped (PyTorch and ONNX repeat the edge pixel instead).
+  const i0 = Math.floor(src);
+  const taps = [-1, 0, 1, 2].map((k): [number, number] => [i0 + k, cubicKernel(src - i0 - k, axis.cubicCoeffA)]);
+  if (!axis.isExcludingOutside) return taps;
+  // exclude_outside: taps outside the input get no weight, and the others are renormalised to sum to 1.
+  const inside = taps.filter(([i]) => i >= 0 && i < size);
+  const total = inside.reduce((s, [, w]) => s + w, 0);
+  return inside.map(([i, w]) => [i, w / total]);
+}
+
+/** Interpolation weights of one axis, [out, in]: row o holds the weights output o gives the inputs. */
+function resizeMatrix(size: number, out: number, sampling: ResizeSampling): number[] {
   const m = new Array<number>(out * size).fill(0);
   for (let o = 0; o < out; o++) {
-    if (mode === 'nearest') {
-      m[o * size + Math.min(Math.floor((o * size) / out), size - 1)] = 1;
-      continue;
+    for (const [i, w] of resizeTaps(o, { ...sampling, size, out })) {
+      const at = o * size + Math.min(Math.max(i, 0), size - 1);
+      m[at] = (m[at] as number) + w;
     }
-    let src = transform === 'align_corners' ? (out === 1 ? 0 : (o * (size - 1)) / (out - 1)) : transform === 'asymmetric' ? (o * size) / out : ((o + 0.5) * size) / out - 0.5;
-    if (transform === 'pytorch_half_pixel' && out === 1) src = 0;
-    src = Math.min(Math.max(src, 0), size - 1);
-    const i0 = Math.floor(src);
-    const i1 = Math.min(i0 + 1, size - 1);
-    const frac = src - i0;
-    m[o * size + i0] = (m[o * size + i0] as number) + 1 - frac;
-    m[o * size + i1] = (m[o * size + i1] as number) + frac;
   }
   return m;
 }
@@ -853,16 +887,22 @@ function scaledSizes(n: OnnxNode, inHW: number[], scales: number[]): number[] {
   return out;
 }
 
+/** Coordinate transforms igx resizes with, linear and cubic alike (not tf_crop_and_resize, half_pixel_symmetric). */
+const RESIZE_TRANSFORMS = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'];
+
 /**
  * Resize of the two spatial axes as two matrix products with the interpolation weights: exact for
- * linear (half_pixel — PyTorch's align_corners=False —, pytorch_half_pixel, align_corners, asymmetric)
- * and for nearest with asymmetric and floor (PyTorch's mode='nearest'), and differentiable in each
- * (tfjs's ResizeBilinear has no pytorch_half_pixel mode).
+ * linear and cubic (half_pixel — PyTorch's align_corners=False —, pytorch_half_pixel, align_corners,
+ * asymmetric; any cubic_coeff_a and exclude_outside) and for nearest with asymmetric and floor
+ * (PyTorch's mode='nearest'), and differentiable in each: the gradient is A_hᵀ·dy·A_w (tfjs's
+ * ResizeBilinear has no pytorch_half_pixel mode, and tfjs has no bicubic resize).
  */
 const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const { x, inHW } = imageInput(n);
   const mode = n.string('mode', 'nearest');
   const transform = n.string('coordinate_transformation_mode', n.opset >= 11 ? 'half_pixel' : 'asymmetric');
+  // Opset 18's antialias widens the kernel when shrinking; its axes change what sizes and scales list.
+  if (n.int('antialias', 0) !== 0 || n.has('axes')) n.fail('antialias or axes (opset 18)');
   const scalesAt = n.opset >= 11 ? 2 : 1;
   // sizes [N, C, h, w] (torch builds N and C from the input's shape): only h and w must be known.
   const sizesConst = n.opset >= 11 && n.inputs[3] !== undefined ? constInput(n, 3, 'sizes') : undefined;
@@ -872,12 +912,13 @@ const resize: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   // Resize-10 has no nearest_mode: onnxruntime truncates, which is floor when enlarging.
   const isEnlarging = out.every((o, i) => o >= (inHW[i] as number));
   const nearestMode = n.string('nearest_mode', n.opset >= 11 || !isEnlarging ? 'round_prefer_floor' : 'floor');
-  const isLinear = mode === 'linear' && ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(transform);
+  const isInterpolated = (mode === 'linear' || mode === 'cubic') && RESIZE_TRANSFORMS.includes(transform);
   const isNearest = mode === 'nearest' && transform === 'asymmetric' && nearestMode === 'floor';
-  if (!isLinear && !isNearest) {
+  if (!isInterpolated && !isNearest) {
     return n.fail(`mode '${mode}' with coordinate_transformation_mode '${transform}'${mode === 'nearest' ? ` and nearest_mode '${nearestMode}'` : ''}`);
   }
-  return [emitResize(ctx, n, { x, inHW, out, kind: isLinear ? 'linear' : 'nearest', transform })];
+  const sampling: ResizeSampling = { kind: mode as ResizeSampling['kind'], transform, cubicCoeffA: n.float('cubic_coeff_a', -0.75), isExcludingOutside: n.int('exclude_outside', 0) === 1 };
+  return [emitResize(ctx, n, { x, inHW, out, sampling })];
 };
 
 /**
@@ -890,11 +931,12 @@ const upsample: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   if (scales.some((s) => s < 1)) n.fail(`scales [${scales.join(',')}] below 1`, 'E_MODEL_INVALID');
   const mode = n.string('mode', 'nearest');
   if (mode !== 'nearest' && mode !== 'linear') return n.fail(`mode '${mode}' (igx upsamples with 'nearest' and 'linear')`);
-  return [emitResize(ctx, n, { x, inHW, out: scaledSizes(n, inHW, scales), kind: mode, transform: 'asymmetric' })];
+  const sampling: ResizeSampling = { kind: mode, transform: 'asymmetric', cubicCoeffA: -0.75, isExcludingOutside: false };
+  return [emitResize(ctx, n, { x, inHW, out: scaledSizes(n, inHW, scales), sampling })];
 };
 
-function emitResize(ctx: OnnxBuildContext, n: OnnxNode, r: { x: Value; inHW: number[]; out: number[]; kind: 'linear' | 'nearest'; transform: string }): OpOutput {
-  const { x, kind, transform } = r;
+function emitResize(ctx: OnnxBuildContext, n: OnnxNode, r: { x: Value; inHW: number[]; out: number[]; sampling: ResizeSampling }): OpOutput {
+  const { x, sampling } = r;
   const [h, w] = r.inHW as [number, number];
   const [oh, ow] = r.out as [number, number];
   const c = staticDim(n, x.shape[1], 'channels');
@@ -902,40 +944,74 @@ function emitResize(ctx: OnnxBuildContext, n: OnnxNode, r: { x: Value; inHW: num
   const mm = { adj_x: { b: false }, adj_y: { b: false }, ...T };
   // rows: [N, h, w·c] → A_h [1, oh, h] · → [N, oh, w·c]; columns: [N·oh, w, c] → A_w [1, ow, w] · → [N·oh, ow, c].
   const rows = ctx.emit('Reshape', [ctx.refIn(x, NHWC), ctx.intsRef([-1, h, w * c], `${n.name}/rows_shape`)], {}, `${n.name}/rows`);
-  const ah = ctx.constRef(makeConst('float32', [1, oh, h], resizeMatrix(h, oh, kind, transform)), `${n.name}/weights_h`);
+  const ah = ctx.constRef(makeConst('float32', [1, oh, h], resizeMatrix(h, oh, sampling)), `${n.name}/weights_h`);
   const byRows = ctx.emit('BatchMatMulV2', [ah, rows], mm, `${n.name}/resize_h`);
   const cols = ctx.emit('Reshape', [byRows, ctx.intsRef([-1, w, c], `${n.name}/cols_shape`)], {}, `${n.name}/cols`);
-  const aw = ctx.constRef(makeConst('float32', [1, ow, w], resizeMatrix(w, ow, kind, transform)), `${n.name}/weights_w`);
+  const aw = ctx.constRef(makeConst('float32', [1, ow, w], resizeMatrix(w, ow, sampling)), `${n.name}/weights_w`);
   const byCols = ctx.emit('BatchMatMulV2', [aw, cols], mm, `${n.name}/resize_w`);
   const ref = ctx.emit('Reshape', [byCols, ctx.intsRef([-1, oh, ow, c], `${n.name}/out_shape`)], {}, n.name);
   return { dtype: 'float32', shape: [x.shape[0] as Dim, c, oh, ow], perm: [...NHWC], ref };
 }
 
+/** A ConvTranspose weight [in, out/group, kh, kw] with d − 1 zeros between taps: the kernel a dilation of d reads. */
+function dilateKernel(w: ConstValue, dilations: number[]): ConstValue {
+  const [inC, outC, kh, kw] = w.shape as [number, number, number, number];
+  const [dh, dw] = dilations as [number, number];
+  const [eh, ew] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+  const data = new Float32Array(inC * outC * eh * ew);
+  for (let c = 0; c < inC * outC; c++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) data[(c * eh + i * dh) * ew + j * dw] = elementAt(w, (c * kh + i) * kw + j) as number;
+    }
+  }
+  return { dtype: 'float32', shape: [inC, outC, eh, ew], data };
+}
+
+/**
+ * Conv2DBackpropInput at VALID padding, one per group on its slice of the channels (TF has no grouped
+ * transposed convolution), concatenated: [N, h, w, in] → [N, full_h, full_w, out].
+ */
+function emitTransposeConv(ctx: OnnxBuildContext, n: OnnxNode, t: { x: string; w: ConstValue; group: number; full: number[]; batch: Dim; strides: number[] }): string {
+  const { w, group, full } = t;
+  const [inC, outPerGroup] = w.shape as [number, number];
+  const inPerGroup = inC / group;
+  const attr = { strides: attrInts([1, t.strides[0] as number, t.strides[1] as number, 1]), padding: attrString('VALID'), data_format: attrString('NHWC'), T: attrType('float32') };
+  const name = `${n.name}/transpose_conv`;
+  const outputShape = ctx.shapeRef([t.batch, full[0] as number, full[1] as number, outPerGroup], `${n.name}/output_shape`, true);
+  // TF's filter is [kh, kw, out, in] (the forward convolution's, read backwards).
+  const filter = (g: number): string => {
+    const rows = Array.from({ length: inPerGroup }, (_, k) => g * inPerGroup + k);
+    return ctx.constRef(transposeConst(group === 1 ? w : sliceConst(w, 0, rows), [2, 3, 1, 0]), `${n.name}/filter${group === 1 ? '' : `_${g}`}`);
+  };
+  if (group === 1) return ctx.emit('Conv2DBackpropInput', [outputShape, filter(0), t.x], attr, name);
+  const parts = ctx.emit('Split', [ctx.scalarRef(3, `${n.name}/split_axis`, 'int32'), t.x], { num_split: { i: String(group) }, T: attrType('float32') }, `${n.name}/split`);
+  const outs = Array.from({ length: group }, (_, g) => ctx.emit('Conv2DBackpropInput', [outputShape, filter(g), `${parts}:${g}`], attr, `${name}_${g}`));
+  return ctx.emit('ConcatV2', [...outs, ctx.scalarRef(3, `${n.name}/concat_axis`, 'int32')], { N: { i: String(group) }, T: attrType('float32') }, name);
+}
+
 /**
  * ConvTranspose as TensorFlow's Conv2DBackpropInput at VALID padding (each input pixel spreads its
- * kernel: ((in − 1)·s + k) per axis), then output_padding added at the end and the pads cut off.
+ * kernel: ((in − 1)·s + d·(k − 1) + 1) per axis), then output_padding added at the end and the pads
+ * cut off. Dilations become zeros in the kernel; groups, one transposed convolution each.
  */
 const convTranspose: OpEmitter = (ctx: OnnxBuildContext, n: OnnxNode) => {
   const { x, inHW } = imageInput(n);
-  const w = constInput(n, 1, 'the weight');
-  if (w.shape.length !== 4) n.fail(`a weight of rank ${w.shape.length}; igx supports 2-D transposed convolutions`);
-  const [inC, outC, kh, kw] = w.shape as [number, number, number, number];
-  if (n.int('group', 1) !== 1) n.fail('grouped ConvTranspose');
-  if (n.ints('dilations', [1, 1]).some((d) => d !== 1)) n.fail('dilated ConvTranspose');
+  const weight = constInput(n, 1, 'the weight');
+  if (weight.shape.length !== 4) n.fail(`a weight of rank ${weight.shape.length}; igx supports 2-D transposed convolutions`);
+  const group = n.int('group', 1);
+  const dilations = n.ints('dilations', [1, 1]);
+  const w = dilations.every((d) => d === 1) ? weight : dilateKernel(weight, dilations);
+  const [inC, outPerGroup, kh, kw] = w.shape as [number, number, number, number];
   if (n.has('output_shape') || !['NOTSET', 'VALID'].includes(n.string('auto_pad', 'NOTSET'))) n.fail('output_shape or auto_pad (give pads)');
-  if (staticDim(n, x.shape[1], 'channels') !== inC) n.fail(`weight [${w.shape.join(',')}] does not fit ${String(x.shape[1])} input channels`, 'E_MODEL_INVALID');
+  if (staticDim(n, x.shape[1], 'channels') !== inC || inC % group !== 0) n.fail(`weight [${weight.shape.join(',')}] with group ${group} does not fit ${String(x.shape[1])} input channels`, 'E_MODEL_INVALID');
+  const outC = outPerGroup * group;
   const strides = n.ints('strides', [1, 1]);
   const pads = n.ints('pads', [0, 0, 0, 0]);
   const outPad = n.ints('output_padding', [0, 0]);
   const full = inHW.map((d, i) => (d - 1) * (strides[i] as number) + [kh, kw][i]!);
   const out = full.map((f, i) => f + (outPad[i] as number) - (pads[i] as number) - (pads[i + 2] as number));
   const batch = x.shape[0] as Dim;
-  let y = ctx.emit(
-    'Conv2DBackpropInput',
-    [ctx.shapeRef([batch, full[0] as number, full[1] as number, outC], `${n.name}/output_shape`, true), ctx.constRef(transposeConst(w, [2, 3, 1, 0]), `${n.name}/filter`), ctx.refIn(x, NHWC)],
-    { strides: attrInts([1, strides[0] as number, strides[1] as number, 1]), padding: attrString('VALID'), data_format: attrString('NHWC'), T: attrType('float32') },
-    `${n.name}/transpose_conv`,
-  );
+  let y = emitTransposeConv(ctx, n, { x: ctx.refIn(x, NHWC), w, group, full, batch, strides });
   if (outPad.some((p) => p !== 0)) {
     const paddings = makeConst('int32', [4, 2], [0, 0, 0, outPad[0] as number, 0, outPad[1] as number, 0, 0]);
     y = ctx.emit('PadV2', [y, ctx.constRef(paddings, `${n.name}/output_padding`), ctx.scalarRef(0, `${n.name}/pad_value`)], { T: attrType('float32') }, `${n.name}/pad`);
