@@ -5,11 +5,14 @@
  *
  *   node --import tsx bench/bench.ts [--quick] [--only perstep,whole,longrun,torch,inception] [--workers 1,2]
  *                                    [--backends wasm,cpu] [--long-run-images 500] [--long-run-steps 16]
- *                                    [--wait-quiet] [--inception-cpu]
+ *                                    [--wait-quiet] [--inception-cpu] [--onnx-models resnet18,resnet50,vit_b_16]
  *
  * `inception` is nsfwjs's InceptionV3 at 299×299 (fixtures/models/nsfwjs_inception_v3) per step, next to
  * PyTorch's torchvision inception_v3 (bench/torch_inception_reference.py); `--only inception` runs it alone.
  * Its cpu-backend row runs only with --inception-cpu: one point did not finish in 13 minutes on 2 cores.
+ * `onnx` is torchvision's ResNet18, ResNet50 and ViT-B/16 exported to ONNX (fixtures/onnx/<name>/model.onnx,
+ * written by scripts/make-onnx-fixtures.py, not committed) on igx-wasm, next to PyTorch on the same weights
+ * (bench/torch_onnx_reference.py); `--only onnx` runs it alone. The cpu backend is not run on them.
  *
  * The machine should be otherwise idle: the load average is recorded with every case, and numbers taken
  * under load are not comparable.
@@ -36,7 +39,14 @@ const MODELS = {
   default: { dir: undefined, image: 'cat.jpg', flags: {} },
   // Its igx.json gives the preprocessing (x/255).
   inception_v3: { dir: join(ROOT, 'fixtures', 'models', 'nsfwjs_inception_v3'), image: 'doberman.png', flags: {} },
+  // ONNX exports of torchvision models (scripts/make-onnx-fixtures.py; too large to commit).
+  resnet18: { dir: join(ROOT, 'fixtures', 'onnx', 'resnet18'), image: 'cat.jpg', flags: { preprocess: 'imagenet' } },
+  resnet50: { dir: join(ROOT, 'fixtures', 'onnx', 'resnet50'), image: 'cat.jpg', flags: { preprocess: 'imagenet' } },
+  vit_b_16: { dir: join(ROOT, 'fixtures', 'onnx', 'vit_b_16'), image: 'cat.jpg', flags: { preprocess: 'imagenet' } },
 } as const;
+/** The `onnx` part's models, each against PyTorch on the same weights (bench/torch_onnx_reference.py). */
+const ONNX_MODELS = ['resnet18', 'resnet50', 'vit_b_16'] as const;
+const TORCH_ONNX_SCRIPT = join(ROOT, 'bench', 'torch_onnx_reference.py');
 type ModelKey = keyof typeof MODELS;
 /** The per-step and whole-image tables' models; InceptionV3 has its own part (`inception`). */
 const TABLE_MODELS: readonly ModelKey[] = ['mobilenet_v2', 'default'];
@@ -233,7 +243,9 @@ interface Args {
   backends: string[] | undefined;
   longRunImages: number;
   longRunSteps: number;
+  onnxModels: OnnxModel[];
 }
+type OnnxModel = (typeof ONNX_MODELS)[number];
 
 function parseArgs(argv: string[]): Args {
   const value = (name: string): string | undefined => {
@@ -243,11 +255,12 @@ function parseArgs(argv: string[]): Args {
   const cores = availableParallelism();
   return {
     quick: argv.includes('--quick'),
-    only: new Set((value('--only') ?? 'perstep,whole,longrun,torch,inception').split(',')),
+    only: new Set((value('--only') ?? 'perstep,whole,longrun,torch,inception,onnx').split(',')),
     workers: value('--workers')?.split(',').map(Number) ?? Array.from({ length: cores }, (_, i) => i + 1),
     backends: value('--backends')?.split(','),
     longRunImages: Number(value('--long-run-images') ?? 500),
     longRunSteps: Number(value('--long-run-steps') ?? 16),
+    onnxModels: (value('--onnx-models')?.split(',') ?? [...ONNX_MODELS]).filter((m): m is OnnxModel => (ONNX_MODELS as readonly string[]).includes(m)),
   };
 }
 
@@ -289,6 +302,8 @@ const round2 = (x: number | undefined): number | undefined => (x === undefined ?
 
 interface TorchRun {
   script: string;
+  /** Arguments before batch and reps (the architecture, for the ONNX peer). */
+  args?: string[];
   threads: number;
   batch: number;
   reps: number;
@@ -304,9 +319,9 @@ function runTorch(run: TorchRun): Record<string, unknown> {
   }
   const waitedMs = awaitQuiet();
   const loadBefore = loadavg()[0];
-  const r = spawnSync(PYTHON, [script, String(run.batch), String(run.reps)], { encoding: 'utf8', env: { ...process.env, THREADS: String(threads) } });
+  const r = spawnSync(PYTHON, [script, ...(run.args ?? []), String(run.batch), String(run.reps)], { encoding: 'utf8', env: { ...process.env, THREADS: String(threads) } });
   const m = /threads (\d+) batch (\d+): ([\d.]+) ms per image-step/.exec(r.stdout);
-  if (!m) return { threads, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
+  if (!m) return { threads, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exited with ${r.signal ?? r.status} and printed nothing` };
   return { threads: Number(m[1]), batch: Number(m[2]), msPerImageStep: Number(m[3]), line: r.stdout.trim(), loadBefore: round2(loadBefore), loadAfter: round2(loadavg()[0]), waitedMs };
 }
 
@@ -349,7 +364,7 @@ async function main(): Promise<void> {
   };
   log(`igx bench: ${machine.cpu}, ${machine.cores} cores, ${mb(machine.memoryBytes)}, node ${machine.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const [b, why] of Object.entries(skipped)) log(`backend ${b}: skipped (${why})`);
-  const results: { machine: typeof machine; skipped: Record<string, string>; perStep: Record<string, unknown>[]; whole: Record<string, unknown>[]; longRun: Record<string, unknown>[]; torch: Record<string, unknown>[]; inception: InceptionResults } = {
+  const results: { machine: typeof machine; skipped: Record<string, string>; perStep: Record<string, unknown>[]; whole: Record<string, unknown>[]; longRun: Record<string, unknown>[]; torch: Record<string, unknown>[]; inception: PeerResults; onnx: Record<string, PeerResults> } = {
     machine,
     skipped,
     perStep: [],
@@ -357,6 +372,7 @@ async function main(): Promise<void> {
     longRun: [],
     torch: [],
     inception: { perStep: [], torch: [] },
+    onnx: {},
   };
   const seconds = args.quick ? 3 : 10;
 
@@ -411,15 +427,20 @@ async function main(): Promise<void> {
 
   if (args.only.has('inception')) results.inception = runInceptionPart({ backends, workers: args.workers, cores: machine.cores, quick: args.quick, withCpu: process.argv.includes('--inception-cpu'), log });
 
+  if (args.only.has('onnx')) {
+    for (const model of args.onnxModels) results.onnx[model] = runOnnxPart({ model, backends, workers: args.workers, cores: machine.cores, quick: args.quick, log });
+  }
+
   writeFileSync(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
   log('');
-  // `--only inception` has nothing for the MobileNetV2 tables.
-  if ([...args.only].some((part) => part !== 'inception')) log(renderMarkdown(results));
-  if (args.only.has('inception')) log(`\n${renderInceptionMarkdown({ ...results.inception, cores: machine.cores })}`);
+  // `--only inception` or `--only onnx` has nothing for the MobileNetV2 tables.
+  if ([...args.only].some((part) => part !== 'inception' && part !== 'onnx')) log(renderMarkdown(results));
+  if (args.only.has('inception')) log(`\n${renderPeerMarkdown({ ...results.inception, cores: machine.cores, title: 'InceptionV3 299×299' })}`);
+  for (const [model, r] of Object.entries(results.onnx)) log(`\n${renderPeerMarkdown({ ...r, cores: machine.cores, title: `${model} (ONNX) 224×224` })}`);
   log(`\nwrote ${RESULTS_PATH}`);
 }
 
-interface InceptionResults {
+interface PeerResults {
   perStep: Record<string, unknown>[];
   torch: Record<string, unknown>[];
 }
@@ -431,9 +452,9 @@ const describePerStep = (r: Record<string, unknown>): string =>
  * InceptionV3 at 299×299 per image-step: igx per backend × workers, PyTorch per thread count. The cpu
  * backend takes many minutes per point: only with `withCpu`, then one worker, one point, once.
  */
-function runInceptionPart(options: { backends: string[]; workers: number[]; cores: number; quick: boolean; withCpu: boolean; log: (line: string) => void }): InceptionResults {
+function runInceptionPart(options: { backends: string[]; workers: number[]; cores: number; quick: boolean; withCpu: boolean; log: (line: string) => void }): PeerResults {
   const { log } = options;
-  const results: InceptionResults = { perStep: [], torch: [] };
+  const results: PeerResults = { perStep: [], torch: [] };
   for (const threads of [1, options.cores]) {
     // Batch 4: PyTorch takes seconds per InceptionV3 image-step on one thread.
     const r = runTorch({ script: TORCH_INCEPTION_SCRIPT, threads, batch: 4, reps: options.quick ? 2 : 3 });
@@ -456,13 +477,38 @@ function runInceptionPart(options: { backends: string[]; workers: number[]; core
   return results;
 }
 
-function renderInceptionMarkdown(r: InceptionResults & { cores: number }): string {
+/**
+ * One ONNX export per image-step on igx-wasm, next to PyTorch on the same weights. A fresh clone has no
+ * large exports: the rows are skipped, naming the script that writes them.
+ */
+function runOnnxPart(options: { model: OnnxModel; backends: string[]; workers: number[]; cores: number; quick: boolean; log: (line: string) => void }): PeerResults {
+  const { model, log } = options;
+  const results: PeerResults = { perStep: [], torch: [] };
+  if (!existsSync(join(MODELS[model].dir, 'model.onnx'))) {
+    log(`${model} (ONNX): skipped (fixtures/onnx/${model}/model.onnx is missing: /usr/bin/python3 scripts/make-onnx-fixtures.py --models ${model})`);
+    return results;
+  }
+  for (const threads of [1, options.cores]) {
+    const r = runTorch({ script: TORCH_ONNX_SCRIPT, args: [model], threads, batch: 16, reps: options.quick ? 2 : 3 });
+    results.torch.push(r);
+    log(r.skipped ? `pytorch ${model}: skipped (${String(r.skipped)})` : r.error ? `pytorch ${model} ${threads} threads: error ${String(r.error)}` : `pytorch ${model} ${String(r.threads)} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`);
+  }
+  if (!options.backends.includes('wasm')) return results;
+  for (const workers of options.workers) {
+    const r = runChild({ kind: 'perstep', backend: 'wasm', model, workers, seconds: options.quick ? 3 : 10, warmupRounds: 1, minRounds: 3 });
+    results.perStep.push(r);
+    log(r.error ? `per-step wasm ${model} ×${workers}: error ${String(r.error)}` : `per-step wasm ${model} ×${String(r.workers)}: ${describePerStep(r)}`);
+  }
+  return results;
+}
+
+function renderPeerMarkdown(r: PeerResults & { cores: number; title: string }): string {
   const torch = (threads: number): Record<string, unknown> | undefined => r.torch.find((x) => x.threads === threads && typeof x.msPerImageStep === 'number');
   const t1 = torch(1)?.msPerImageStep as number | undefined;
   const tN = torch(r.cores)?.msPerImageStep as number | undefined;
   const ratio = (ms: unknown, base: number | undefined): string => (typeof ms === 'number' && base ? fmt(ms / base, 2) : '–');
   const lines = [
-    `| engine | workers / threads | batch | InceptionV3 299×299 ms per image-step | vs PyTorch 1 thread | vs PyTorch ${r.cores} threads | peak RSS | cores busy: igx / others | load |`,
+    `| engine | workers / threads | batch | ${r.title} ms per image-step | vs PyTorch 1 thread | vs PyTorch ${r.cores} threads | peak RSS | cores busy: igx / others | load |`,
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const t of r.torch.filter((x) => typeof x.msPerImageStep === 'number')) {
