@@ -67,13 +67,15 @@ async function computeSmoothed(p: AttributionProblem, m: MethodOptions & { smoot
   const sum = tf.tidy(() => tf.sum(r.attributions).dataSync()[0] ?? NaN);
   const meanFb = r.perSample.reduce((s, c) => s + c.fBaseline, 0) / Math.max(1, r.perSample.length);
   const completeness = r.completeness ?? computeCompleteness(r.fxClean, meanFb, sum);
-  const perBaseline: BaselineAttribution[] = p.baselines.map(() => ({ completeness, steps: m.ig.steps, isConverged: true }));
+  const perBaseline: BaselineAttribution[] = p.baselines.map(() => ({ completeness, steps: m.ig.steps, isConverged: true, estimatedError: null }));
   return {
     attributions: r.attributions,
     perBaseline,
     completeness,
     steps: m.ig.steps,
     isConverged: true,
+    // Noisy copies each have their own integral: no single coarser map to compare with.
+    estimatedError: null,
     gradientEvaluations: r.gradientEvaluations,
     modelCalls: r.modelCalls,
     isCompletenessApplicable: r.completeness !== null,
@@ -86,10 +88,11 @@ async function computeBlurred(p: AttributionProblem, m: MethodOptions): Promise<
   const r = await computeBlurIG(p, blur);
   return {
     attributions: r.attributions,
-    perBaseline: [{ completeness: r.completeness, steps: m.ig.steps, isConverged: true }],
+    perBaseline: [{ completeness: r.completeness, steps: m.ig.steps, isConverged: true, estimatedError: null }],
     completeness: r.completeness,
     steps: m.ig.steps,
     isConverged: true,
+    estimatedError: null,
     gradientEvaluations: r.gradientEvaluations,
     modelCalls: r.gradientEvaluations,
     isCompletenessApplicable: true,
@@ -126,7 +129,7 @@ async function computeGuided(p: AttributionProblem, m: MethodOptions): Promise<M
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
     }
-    const perBaseline: BaselineAttribution[] = results.map((r) => ({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged }));
+    const perBaseline: BaselineAttribution[] = results.map((r) => ({ completeness: r.completeness, steps: ig.steps, isConverged: r.isConverged, estimatedError: null }));
     const mean = tf.tidy(() => {
       let total = (results[0] as GuidedIGResult).attributions as tf.Tensor3D;
       for (const r of results.slice(1)) total = tf.add(total, r.attributions);
@@ -142,6 +145,7 @@ async function computeGuided(p: AttributionProblem, m: MethodOptions): Promise<M
       completeness: computeCompleteness(fx, fb, sum),
       steps: ig.steps,
       isConverged: perBaseline.every((q) => q.isConverged),
+      estimatedError: null,
       gradientEvaluations: evaluations,
       modelCalls: evaluations,
       isCompletenessApplicable: true,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { computeQuadrature, computeRefinement, type Quadrature } from './quadrature.js';
+import { computeCoarsening, computeQuadrature, computeRefinement, type Quadrature } from './quadrature.js';
 import { consumeInOrder } from './ordered-batches.js';
 import type { AttributionProblem, ForwardFn, Method, PointGradients, Target } from './types.js';
 
@@ -8,6 +8,8 @@ export interface AdaptiveOptions {
   tolerance: number;
   /** Never use more points than this per baseline. */
   maxSteps: number;
+  /** Also refine while the map's estimated error (BaselineAttribution.estimatedError) exceeds this. */
+  mapTolerance?: number;
 }
 
 export interface IntegratedGradientsOptions {
@@ -70,6 +72,12 @@ export interface BaselineAttribution {
   steps: number;
   /** False when adaptive refinement stopped at maxSteps above tolerance. */
   isConverged: boolean;
+  /**
+   * ‖A_n − A_coarser‖₁ / ‖A_n‖₁: how far the map moved from the same rule at its previous, coarser level
+   * (the last refinement; for a fixed nested rule, the rule inside it). An estimate of the map's own
+   * per-pixel error that errs high. Null when no coarser level was computed.
+   */
+  estimatedError: number | null;
 }
 
 export interface IntegratedGradientsResult {
@@ -80,6 +88,8 @@ export interface IntegratedGradientsResult {
   /** Largest number of points any baseline used. */
   steps: number;
   isConverged: boolean;
+  /** BaselineAttribution.estimatedError of the mean map; null unless every baseline has one. */
+  estimatedError: number | null;
   gradientEvaluations: number;
   modelCalls: number;
 }
@@ -153,30 +163,61 @@ export async function computeIntegratedGradients(problem: AttributionProblem, op
   const weightedGradientSum = resolveWeightedGradientSum({ problem, options, countedForward, counts });
   const ctx: IntegrationContext = { problem, options, fx: computeScores(countedForward, input, target)[0] ?? NaN, countedForward, weightedGradientSum, counts };
   const perBaseline: BaselineAttribution[] = [];
-  let total: tf.Tensor3D = tf.zeros([h, w, c]);
+  const total = new Accumulator([h, w, c]);
+  // The coarser levels' maps, summed like the maps: the mean map's own error estimate.
+  const coarseTotal = new Accumulator([h, w, c]);
   try {
     for (let b = 0; b < baselines.length; b += 1) {
-      const { attributions, result } = await integrateBaseline(ctx, b);
+      const { attributions, coarse, result } = await integrateBaseline(ctx, b);
       perBaseline.push(result);
-      const previousTotal = total;
-      total = tf.tidy(() => tf.add(previousTotal, attributions) as tf.Tensor3D);
-      previousTotal.dispose();
-      attributions.dispose();
+      total.add(attributions);
+      if (coarse) coarseTotal.add(coarse);
     }
-    const mean = tf.tidy(() => tf.div(total, baselines.length) as tf.Tensor3D);
+    const mean = tf.tidy(() => tf.div(total.sum, baselines.length) as tf.Tensor3D);
     const sum = await readSum(mean);
     const fBaselineMean = perBaseline.reduce((s, r) => s + r.completeness.fBaseline, 0) / perBaseline.length;
+    const hasEstimate = perBaseline.every((r) => r.estimatedError !== null);
     return {
       attributions: mean,
       perBaseline,
       completeness: computeCompleteness(ctx.fx, fBaselineMean, sum),
       steps: Math.max(...perBaseline.map((r) => r.steps)),
       isConverged: perBaseline.every((r) => r.isConverged),
+      estimatedError: hasEstimate ? await computeRelativeL1(total.sum, coarseTotal.sum) : null,
       gradientEvaluations: counts.gradientEvaluations,
       modelCalls: counts.modelCalls,
     };
   } finally {
     total.dispose();
+    coarseTotal.dispose();
+  }
+}
+
+/** A running sum of [h, w, c] maps; each added map is disposed. */
+class Accumulator {
+  sum: tf.Tensor3D;
+  constructor(shape: [number, number, number]) {
+    this.sum = tf.zeros(shape);
+  }
+  add(t: tf.Tensor3D): void {
+    const previous = this.sum;
+    this.sum = tf.tidy(() => tf.add(previous, t) as tf.Tensor3D);
+    previous.dispose();
+    t.dispose();
+  }
+  dispose(): void {
+    this.sum.dispose();
+  }
+}
+
+/** ‖a − b‖₁ / ‖a‖₁ (0 when both are 0). */
+async function computeRelativeL1(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [diff, norm] = tf.tidy(() => [tf.sum(tf.abs(tf.sub(a, b))), tf.sum(tf.abs(a))]);
+  try {
+    const [d, n] = [(await diff.data())[0] ?? NaN, (await norm.data())[0] ?? NaN];
+    return n > 0 ? d / n : d === 0 ? 0 : Infinity;
+  } finally {
+    tf.dispose([diff, norm]);
   }
 }
 
@@ -195,11 +236,25 @@ function resolveWeightedGradientSum(ctx: Omit<IntegrationContext, 'fx' | 'weight
     computeWeightedGradientSum(gradOfSum, { input: problem.input, baseline: problem.baselines[baselineIndex] as tf.Tensor4D }, { alphas, weights });
 }
 
+/** One baseline's map, the map of the level before it (undefined at the first level), and its summary. */
+interface BaselineIntegral {
+  attributions: tf.Tensor3D;
+  coarse: tf.Tensor3D | undefined;
+  result: BaselineAttribution;
+}
+
+/** Adaptive stopping: completeness within tolerance (or ΔF negligible), and the map's estimate within mapTolerance if set. */
+function isWithinTolerances(adaptive: AdaptiveOptions, completeness: Completeness, estimatedError: number | null): boolean {
+  const isComplete = completeness.relativeError <= adaptive.tolerance || completeness.isDeltaNegligible;
+  return isComplete && (adaptive.mapTolerance === undefined || (estimatedError !== null && estimatedError <= adaptive.mapTolerance));
+}
+
 /**
  * One baseline's attributions (x − x′) ⊙ ∫ ∂F/∂x dα: the rule at `steps` points, refined (reusing every
- * point computed) while adaptive and completeness is off by more than the tolerance.
+ * point computed) while adaptive and off tolerance. A fixed nested rule is its coarser rule refined once,
+ * at no extra cost, so that its map has an error estimate too.
  */
-async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<{ attributions: tf.Tensor3D; result: BaselineAttribution }> {
+async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<BaselineIntegral> {
   const { problem, options } = ctx;
   const baseline = problem.baselines[b] as tf.Tensor4D;
   const [, h, w, c] = problem.input.shape;
@@ -207,8 +262,9 @@ async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<{ 
   const delta = tf.tidy(() => tf.reshape(tf.sub(problem.input, baseline), [h, w, c]) as tf.Tensor3D);
   let integral: tf.Tensor3D | undefined;
   let attributions: tf.Tensor3D | undefined;
+  let coarse: tf.Tensor3D | undefined;
   try {
-    let steps = options.steps;
+    let steps = options.adaptive ? options.steps : (computeCoarsening(options.method, options.steps) ?? options.steps);
     let rule: Quadrature & { keep: number } = { ...computeQuadrature(options.method, steps), keep: 0 };
     let pointsDone = 0;
     for (;;) {
@@ -224,16 +280,20 @@ async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<{ 
       integral = tf.tidy(() => (previous && keep > 0 ? (tf.add(tf.mul(previous, keep), added) as tf.Tensor3D) : tf.clone(added)));
       added.dispose();
       previous?.dispose();
-      attributions?.dispose();
+      coarse?.dispose();
+      coarse = attributions;
       const current = integral;
       attributions = tf.tidy(() => tf.mul(delta, current) as tf.Tensor3D);
       const completeness = computeCompleteness(ctx.fx, fBaseline, await readSum(attributions));
-      const isConverged = !options.adaptive || completeness.relativeError <= options.adaptive.tolerance || completeness.isDeltaNegligible;
-      const next = options.adaptive && !isConverged ? computeRefinement(options.method, steps) : undefined;
-      if (!next || next.steps > options.adaptive!.maxSteps) {
-        const done = attributions;
+      const estimatedError = coarse ? await computeRelativeL1(attributions, coarse) : null;
+      const isConverged = !options.adaptive || isWithinTolerances(options.adaptive, completeness, estimatedError);
+      const wantsMore = options.adaptive ? !isConverged : steps < options.steps;
+      const next = wantsMore ? computeRefinement(options.method, steps) : undefined;
+      if (!next || (options.adaptive && next.steps > options.adaptive.maxSteps)) {
+        const done = { attributions, coarse, result: { completeness, steps, isConverged, estimatedError } };
         attributions = undefined;
-        return { attributions: done, result: { completeness, steps, isConverged } };
+        coarse = undefined;
+        return done;
       }
       steps = next.steps;
       rule = next;
@@ -242,6 +302,7 @@ async function integrateBaseline(ctx: IntegrationContext, b: number): Promise<{ 
     delta.dispose();
     integral?.dispose();
     attributions?.dispose();
+    coarse?.dispose();
   }
 }
 

@@ -103,3 +103,14 @@ export function computeRefinement(method: Method, steps: number): Refinement {
     }
   }
 }
+
+/**
+ * The steps of the nested rule that one refinement (computeRefinement) takes to exactly `steps`: a fixed
+ * rule computed as that rule refined once costs nothing more and gives its map an error estimate.
+ * Undefined where there is none: Gauss–Legendre, or sizes the rule does not nest at.
+ */
+export function computeCoarsening(method: Method, steps: number): number | undefined {
+  const coarse = method === 'riemann-trapezoid' ? (steps + 1) / 2 : method === 'riemann-middle' ? steps / 3 : method === 'gausslegendre' ? NaN : steps / 2;
+  const isNested = Number.isInteger(coarse) && coarse >= (method === 'riemann-trapezoid' ? 2 : 1);
+  return isNested && computeRefinement(method, coarse).steps === steps ? coarse : undefined;
+}

@@ -40,6 +40,7 @@ export function registerExplainCommand(program: Command, ctx: CommandContext): v
     .addOption(new Option('--method <method>', 'quadrature rule along the path (default: gausslegendre)').choices(METHODS as string[]))
     .option('-s, --steps <n>', 'exactly n interpolation points per baseline (default: adaptive from 50)')
     .option('--tolerance <x>', 'adaptive: refine while the relative completeness error exceeds x (default: 0.05)')
+    .option('--map-tolerance <x>', "the map's estimated per-pixel error allowed (report convergence.estimatedError); adaptive runs refine until it holds too (default: off; warnings use --tolerance)")
     .option('--max-steps <n>', 'adaptive: at most n points per baseline (default: 800; --path guided: 2000 gradients)')
     .option('-b, --baseline <spec>', 'black | white | uniform | gaussian[:SIGMA] | blur[:SIGMA] | an image file; repeat to average over baselines (default: black)', collect)
     .option('--baseline-samples <k>', 'draws of each random baseline, uniform and gaussian (default: 1)')
@@ -152,7 +153,11 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     if (json) {
       io.stdout.write(`${JSON.stringify({ summary: { ...counts, status: summary.manifest.status, manifest: summary.manifestPath, seconds: (Date.now() - progress.started) / 1000 } })}\n`);
     }
-    const above = progress.incomplete > 0 ? `, ${progress.incomplete} above the completeness tolerance ${config.tolerance}` : '';
+    const mapTolerance = config.mapTolerance ?? config.tolerance;
+    const above = [
+      progress.incomplete > 0 ? `, ${progress.incomplete} above the completeness tolerance ${config.tolerance}` : '',
+      progress.unconverged > 0 ? `, ${progress.unconverged} whose map is above the map tolerance ${mapTolerance}` : '',
+    ].join('');
     if (!quiet) say(`igx: ${counts.ok} ok${above}, ${counts.failed} failed, ${counts.skipped} skipped → ${summary.manifestPath}`);
     if (summary.isInterrupted) return SIGNAL_EXIT[signals.name() ?? 'SIGINT'] ?? 130;
     if (counts.failed > 0) return 1;
@@ -167,6 +172,10 @@ async function runExplain(inputs: string[], opts: ExplainCommandFlags, ctx: Comm
     }
     if (progress.incomplete > 0 && config.failOnCompleteness) {
       say(`${c.red('error')}: ${progress.incomplete} image(s) above the completeness tolerance ${config.tolerance} [E_COMPLETENESS]`);
+      return 1;
+    }
+    if (progress.unconverged > 0 && config.failOnCompleteness) {
+      say(`${c.red('error')}: ${progress.unconverged} image(s) whose map's estimated error is above the map tolerance ${mapTolerance} [E_COMPLETENESS]`);
       return 1;
     }
     return 0;

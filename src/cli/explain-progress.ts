@@ -25,6 +25,8 @@ export class ExplainProgress {
   readonly started = Date.now();
   /** Images whose completeness error is above the tolerance. */
   incomplete = 0;
+  /** Images whose map's estimated error is above the map tolerance (report convergence). */
+  unconverged = 0;
   private done = 0;
   private found = 0;
   /** All the run's inputs, once the counting walk has finished. */
@@ -96,7 +98,9 @@ export class ExplainProgress {
     const minus = t.minus ? ` − ${toOneLine(t.minus.label ?? `class ${t.minus.index}`)}` : '';
     const error = r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4);
     const above = r.completeness.isWithinTolerance ? '' : ` ${c.yellow(`(above the tolerance ${this.options.tolerance})`)}`;
-    return `${c.green('ok')} ${path}: ${toOneLine(t.label ?? `class ${t.index}`)}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}`;
+    const m = r.convergence;
+    const map = m.estimatedError === null ? '' : ` · map error ≤ ~${(m.isWithinTolerance ? c.green : c.yellow)(m.estimatedError.toFixed(4))}${m.isWithinTolerance ? '' : ` ${c.yellow(`(above ${m.tolerance})`)}`}`;
+    return `${c.green('ok')} ${path}: ${toOneLine(t.label ?? `class ${t.index}`)}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}${map}`;
   }
 
   private onRow(row: ManifestRow, result: Extract<BatchEvent, { type: 'row' }>['result']): void {
@@ -104,6 +108,7 @@ export class ExplainProgress {
     this.done += 1;
     const r = result?.report;
     if (r && !r.completeness.isWithinTolerance) this.incomplete += 1;
+    if (r && r.convergence.isWithinTolerance === false) this.unconverged += 1;
     if (this.options.json) io.stdout.write(`${JSON.stringify(r ? { status: 'ok', ...r, files: result?.files } : { ...row })}\n`);
     const warnings = this.options.quiet || !r ? [] : r.warnings.map((w) => `${c.yellow('warning')} ${toOneLine(row.path)}: ${toOneLine(w)}`);
     for (const line of [this.describeRow(row, r), ...warnings]) {

@@ -43,6 +43,7 @@ const ConfigFileSchema = z.strictObject({
   method: text.optional(),
   steps: numOrText.optional(),
   tolerance: numOrText.optional(),
+  mapTolerance: numOrText.optional(),
   maxSteps: numOrText.optional(),
   baseline: z.union([text, z.array(text)]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
   baselineSamples: numOrText.optional(),

@@ -31,6 +31,7 @@ export interface RawExplainFlags {
   method?: string;
   steps?: string;
   tolerance?: string;
+  mapTolerance?: string;
   maxSteps?: string;
   baseline?: string[];
   baselineSamples?: string;
@@ -82,6 +83,12 @@ export interface ExplainConfig {
   /** Exactly this many points; undefined means adaptive from 50. */
   steps?: number;
   tolerance: number;
+  /**
+   * The largest estimated per-pixel error of the map (report `convergence.estimatedError`): adaptive runs
+   * refine until it holds too; others warn above it. Undefined: adaptive runs refine on completeness only
+   * and the warning uses `tolerance`.
+   */
+  mapTolerance?: number;
   maxSteps: number;
   baselines: string[];
   baselineSamples: number;
@@ -178,6 +185,7 @@ const FLAG_SCHEMA = z.strictObject({
   method: z.enum(METHODS as [Method, ...Method[]], { message: `expected one of ${METHODS.join(', ')}` }).optional(),
   steps: wholeNumber(1, 100000).optional(),
   tolerance: realNumber((n) => n > 0, 'a number > 0, e.g. 0.05').optional(),
+  mapTolerance: realNumber((n) => n > 0, 'a number > 0, e.g. 0.05').optional(),
   maxSteps: wholeNumber(1, 100000).optional(),
   baseline: z
     .array(z.string().min(1, { message: 'expected a baseline kind or an image file' }))
@@ -274,6 +282,7 @@ export function parseExplainFlags(raw: RawExplainFlags): ExplainConfig {
     method: f.method ?? 'gausslegendre',
     steps: f.steps,
     tolerance: f.tolerance ?? 0.05,
+    mapTolerance: f.mapTolerance,
     // Guided IG's steps are rough on ReLU networks (see guided-ig.ts): its budget counts gradients, not points.
     maxSteps: f.maxSteps ?? (f.path === 'guided' ? 2000 : 800),
     baselines: f.baseline && f.baseline.length > 0 ? f.baseline : ['black'],

@@ -31,6 +31,7 @@ export const RUN_SETTINGS = {
   layer: 'attribution',
   steps: 'attribution',
   tolerance: 'attribution',
+  mapTolerance: 'attribution',
   maxSteps: 'attribution',
   baselines: 'attribution',
   baselineSamples: 'attribution',

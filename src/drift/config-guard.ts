@@ -37,10 +37,9 @@ export const GUARD = {
   smoothing: { settings: ['smooth'], fromReport: (r) => formatSmoothing(r.smoothing), fromManifest: (c) => (c.path === undefined ? undefined : formatSmoothing(c.smooth)) },
   layer: { settings: ['layer'], fromReport: (r) => r.layer?.name ?? 'none', fromManifest: (c) => (c.path === undefined ? undefined : (c.layer ?? 'none')) },
   steps: {
-    settings: ['steps', 'tolerance', 'maxSteps'],
-    fromReport: (r) => (r.adaptive ? formatSteps(null, r.adaptive.tolerance, r.adaptive.maxSteps) : String(r.steps)),
-    fromManifest: (c) =>
-      typeof c.steps === 'number' ? String(c.steps) : c.tolerance !== undefined && c.maxSteps !== undefined ? formatSteps(null, c.tolerance, c.maxSteps) : undefined,
+    settings: ['steps', 'tolerance', 'mapTolerance', 'maxSteps'],
+    fromReport: (r) => (r.adaptive ? formatAdaptive(r.adaptive) : String(r.steps)),
+    fromManifest: (c) => (typeof c.steps === 'number' ? String(c.steps) : c.tolerance !== undefined && c.maxSteps !== undefined ? formatAdaptive({ tolerance: c.tolerance, mapTolerance: c.mapTolerance, maxSteps: c.maxSteps }) : undefined),
   },
   baselines: {
     settings: ['baselines', 'baselineSamples', 'baselineDir'],
@@ -91,8 +90,8 @@ export function formatBaselines(specs: string[]): string {
   return parts.join(', ');
 }
 
-const formatSteps = (steps: number | null, tolerance: number, maxSteps: number): string =>
-  steps === null ? `adaptive (tolerance ${tolerance}, max ${maxSteps})` : String(steps);
+const formatAdaptive = (a: { tolerance: number; mapTolerance?: number | null; maxSteps: number }): string =>
+  `adaptive (tolerance ${a.tolerance}${a.mapTolerance == null ? '' : `, map ${a.mapTolerance}`}, max ${a.maxSteps})`;
 
 const formatNumbers = (l: number[]): string => `[${l.join(', ')}]`;
 

@@ -42,7 +42,8 @@ export const DriftInputReportSchema = z.looseObject({
   smoothing: z.looseObject({ kind: z.string(), samples: z.number().int(), sigma: z.number() }).nullable().optional(),
   layer: z.looseObject({ name: z.string() }).nullable().optional(),
   steps: z.number().int().positive(),
-  adaptive: z.looseObject({ tolerance: z.number(), maxSteps: z.number().int() }).nullable(),
+  // mapTolerance: reports before --map-tolerance lack it (completeness only).
+  adaptive: z.looseObject({ tolerance: z.number(), mapTolerance: z.number().nullable().optional(), maxSteps: z.number().int() }).nullable(),
   baselines: z.array(z.looseObject({ kind: z.string(), spec: z.string(), sample: z.number().int().nonnegative() })),
   attribution: z.looseObject({
     shape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
@@ -84,6 +85,7 @@ export const RunManifestSchema = z.looseObject({
     method: z.string().optional(),
     steps: z.number().int().positive().nullable().optional(),
     tolerance: z.number().optional(),
+    mapTolerance: z.number().optional(),
     maxSteps: z.number().int().positive().optional(),
     baselines: z.array(z.string()).optional(),
     baselineSamples: z.number().int().positive().optional(),

@@ -1,7 +1,7 @@
 /** The report of one explained image: what was explained, how, the completeness verdict, the outputs. */
 import { basename } from 'node:path';
 import type { MethodResult } from '../attribution/compute-attributions.js';
-import { NEGLIGIBLE_DELTA, type Completeness } from '../attribution/integrated-gradients.js';
+import { NEGLIGIBLE_DELTA, type AdaptiveOptions, type Completeness } from '../attribution/integrated-gradients.js';
 import type { Target } from '../attribution/types.js';
 import type { ExplainConfig } from '../config/explain-config.js';
 import { computeAttributionGrid, computeAttributionStats } from '../numeric/attribution-summary.js';
@@ -16,6 +16,23 @@ import type { ExplainSession } from './session.js';
 const GRID_SIZE = 32;
 /** Layer IG: the report lists this many channels with the largest |total| attribution. */
 const TOP_CHANNELS = 10;
+
+const finiteOrNull = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
+
+/**
+ * The map's estimated per-pixel error against --map-tolerance (else --tolerance), and a warning when it
+ * is above: completeness is a sum whose errors can cancel, so it alone can pass a map that is far off.
+ */
+export function judgeConvergence(config: ExplainConfig, result: MethodResult): { convergence: Report['convergence']; warnings: string[] } {
+  const tolerance = config.mapTolerance ?? config.tolerance;
+  const estimatedError = finiteOrNull(result.estimatedError);
+  const isWithinTolerance = estimatedError === null ? null : estimatedError <= tolerance;
+  const warnings =
+    isWithinTolerance === false
+      ? [`the map is not converged: its estimated per-pixel error ${estimatedError?.toFixed(4)} is above ${tolerance} (it changed that much from the rule at about half the points); more --steps, or --map-tolerance with adaptive steps, refine it`]
+      : [];
+  return { convergence: { estimatedError, tolerance, isWithinTolerance }, warnings };
+}
 
 function toJsonCompleteness(c: Completeness) {
   return { ...c, relativeError: Number.isFinite(c.relativeError) ? c.relativeError : null };
@@ -44,7 +61,10 @@ export function judgeCompleteness(
         `completeness is judged on |Σ − ΔF| = ${c.absoluteError.toExponential(2)} against tolerance × max(|F(x)|, |F(x′)|) = ${threshold.toExponential(2)}${hint}`,
     );
   }
-  if (run.isAdaptive && !result.isConverged) warnings.push(`completeness tolerance ${config.tolerance} not reached within --max-steps ${config.maxSteps}`);
+  if (run.isAdaptive && !result.isConverged) {
+    const what = config.mapTolerance === undefined ? `completeness tolerance ${config.tolerance}` : `completeness tolerance ${config.tolerance} or map tolerance ${config.mapTolerance}`;
+    warnings.push(`${what} not reached within --max-steps ${config.maxSteps}`);
+  }
   return { isWithinTolerance, warnings };
 }
 
@@ -62,7 +82,7 @@ export interface ReportInputs {
   raw: { values: Float32Array; shape: [number, number, number] };
   /** F(x′) of each baseline entry, in order. */
   baselineScores: number[];
-  adaptive: { tolerance: number; maxSteps: number } | undefined;
+  adaptive: AdaptiveOptions | undefined;
   names: Record<ImageOutput, string>;
   timingsMs: Record<string, number>;
 }
@@ -84,7 +104,8 @@ function buildBaselinesSection(r: ReportInputs): Report['baselines'] {
   const entries = config.path === 'blur' ? [{ spec: { kind: 'blur-path' }, text: `blur:${config.maxSigma}`, sample: 0 }] : r.prepared.baselines;
   return entries.map((s, i) => {
     const per = r.result.perBaseline[i]!;
-    return { kind: s.spec.kind, spec: s.text, sample: s.sample, score: r.baselineScores[i] ?? NaN, steps: per.steps, completeness: toJsonCompleteness(per.completeness) };
+    const estimatedError = finiteOrNull(per.estimatedError);
+    return { kind: s.spec.kind, spec: s.text, sample: s.sample, score: r.baselineScores[i] ?? NaN, steps: per.steps, completeness: toJsonCompleteness(per.completeness), estimatedError };
   });
 }
 
@@ -97,6 +118,7 @@ export function buildReport(r: ReportInputs): Report {
   const index = target.kind === 'index' ? target.index : target.a;
   const c = result.completeness;
   const { isWithinTolerance, warnings } = judgeCompleteness(config, result, { isAdaptive: r.adaptive !== undefined, space: forward.space });
+  const { convergence, warnings: mapWarnings } = judgeConvergence(config, result);
   const image = r.prepared.image;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -121,7 +143,7 @@ export function buildReport(r: ReportInputs): Report {
     },
     method: config.method,
     steps: result.steps,
-    adaptive: r.adaptive === undefined ? null : { ...r.adaptive, isConverged: result.isConverged },
+    adaptive: r.adaptive === undefined ? null : { tolerance: r.adaptive.tolerance, mapTolerance: r.adaptive.mapTolerance ?? null, maxSteps: r.adaptive.maxSteps, isConverged: result.isConverged },
     path: { kind: config.path, maxSigma: config.path === 'blur' ? config.maxSigma : null },
     smoothing: config.smooth ?? null,
     layer: buildLayerSection(result),
@@ -129,6 +151,7 @@ export function buildReport(r: ReportInputs): Report {
     batchSize: session.batchSize,
     baselines: buildBaselinesSection(r),
     completeness: { ...toJsonCompleteness(c), tolerance: config.tolerance, isWithinTolerance, isApplicable: result.isCompletenessApplicable },
+    convergence,
     backend: { requested: session.backend.requested, kind: session.backend.kind, name: session.backend.tfBackend },
     attribution: {
       shape: r.raw.shape,
@@ -144,7 +167,7 @@ export function buildReport(r: ReportInputs): Report {
       mask: config.mask ? basename(names.mask) : null,
       panel: config.panel ? basename(names.panel) : null,
     },
-    warnings,
+    warnings: [...warnings, ...mapWarnings],
     timingsMs: r.timingsMs,
   };
 }

@@ -1,6 +1,7 @@
 /** Runs the configured attribution method on one prepared image: layer IG, or a method on the input pixels. */
 import * as tf from '@tensorflow/tfjs-core';
 import { computeAttributions, type MethodResult } from '../attribution/compute-attributions.js';
+import type { AdaptiveOptions } from '../attribution/integrated-gradients.js';
 import { computeLayerIntegratedGradients, type LayerActivations, type LayerIntegratedGradientsOptions, type LayerSplit } from '../attribution/layer-ig.js';
 import type { Target } from '../attribution/types.js';
 import type { ExplainConfig } from '../config/explain-config.js';
@@ -11,7 +12,7 @@ import { resolveStepPlan } from './step-plan.js';
 interface StepOptions {
   method: ExplainConfig['method'];
   steps: number;
-  adaptive?: { tolerance: number; maxSteps: number };
+  adaptive?: AdaptiveOptions;
   batchSize: number;
 }
 
@@ -22,9 +23,10 @@ async function computeLayerAttributions(split: LayerSplit, problem: { input: tf.
   return {
     attributions: tf.tensor3d(r.attributions, r.shape),
     completeness: r.completeness,
-    perBaseline: baselines.map(() => ({ completeness: r.completeness, steps: r.steps, isConverged: r.isConverged })),
+    perBaseline: baselines.map(() => ({ completeness: r.completeness, steps: r.steps, isConverged: r.isConverged, estimatedError: null })),
     steps: r.steps,
     isConverged: r.isConverged,
+    estimatedError: null,
     isCompletenessApplicable: true,
     layer: { name: r.layerName, shape: r.shape, attributions: r.attributions, channelTotals: r.channelTotals, spatialMap: r.spatialMap },
   };
