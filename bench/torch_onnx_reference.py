@@ -6,9 +6,11 @@ input-gradient backward per image-step, in eval mode, median of reps after one w
 
 ARCH is one of make-onnx-fixtures.py's torchvision names (resnet18, resnet50, vit_b_16, ...).
 Needs Debian's python3-torch, python3-torchvision, python3-onnx and python3-pil."""
-import importlib.util, os, statistics, sys, time
+import importlib.util, os, sys
 
 import torch
+
+from torch_timing import time_input_gradient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location('make_onnx_fixtures', os.path.join(HERE, '..', 'scripts', 'make-onnx-fixtures.py'))
@@ -20,17 +22,7 @@ B = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 reps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 torch.set_num_threads(int(os.environ.get('THREADS', os.cpu_count())))
 m = fixtures.build(arch, fixtures.SEED)
-for p in m.parameters():
-    p.requires_grad_(False)
 torch.manual_seed(1)
 x = torch.rand(B, 3, fixtures.SIZE, fixtures.SIZE)
-times = []
-for r in range(reps + 1):  # the first round warms up and is not counted
-    t0 = time.perf_counter()
-    xi = x.clone().requires_grad_(True)
-    out = m(xi)[:, 0].sum()
-    g, = torch.autograd.grad(out, xi)
-    dt = (time.perf_counter() - t0) / B * 1000
-    if r:
-        times.append(dt)
-print(f"torch {torch.__version__} threads {torch.get_num_threads()} batch {B}: {statistics.median(times):.1f} ms per image-step")
+ms = time_input_gradient(m, x, 0, reps)
+print(f"torch {torch.__version__} threads {torch.get_num_threads()} batch {B}: {ms:.1f} ms per image-step")

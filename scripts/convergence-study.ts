@@ -10,14 +10,15 @@
  *   npm run build && node --import tsx scripts/convergence-study.ts [--model DIR] [--preprocess P]
  *     [--photos a.jpg,b.jpg] [--ns 8,16,32,64,128,256] [--ref 1024] [--methods gausslegendre,riemann-middle]
  */
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeIntegratedGradients, computeScores } from '../src/attribution/integrated-gradients.js';
 import type { Method } from '../src/attribution/types.js';
 import { parseExplainFlags } from '../src/config/explain-config.js';
 import { closeExplainSession, openExplainSession } from '../src/explain/index.js';
 import { prepareImage } from '../src/explain/prepare-image.js';
-import { fixture } from '../test/support/paths.js';
 
+const IMAGES = fileURLToPath(new URL('../fixtures/images/', import.meta.url));
 const PHOTOS = ['black_swan.jpg', 'cat.jpg', 'coffee_mug.jpg', 'dog.jpg', 'elephant.jpg', 'mountain.jpg', 'pizza.jpg', 'tabby_cat_224.jpg', 'doberman.png'];
 
 function arg(name: string): string | undefined {
@@ -41,7 +42,7 @@ const forward = session.forward.forward;
 const rows: Record<string, unknown>[] = [];
 try {
   for (const photo of photos) {
-    const prepared = await prepareImage(session, fixture('images', photo));
+    const prepared = await prepareImage(session, `${IMAGES}${photo}`);
     const input = tf.tensor4d(prepared.input, prepared.shape);
     const baseline = tf.tensor4d(prepared.baselineInputs[0] as Float32Array, prepared.shape);
     const scores = tf.tidy(() => Array.from(forward(input).dataSync()));

@@ -8,22 +8,11 @@ import { PassThrough } from 'node:stream';
 import { computeRunRoot, countInputs, discoverInputs } from '../src/batch/discover-inputs.js';
 import { createColours } from '../src/cli/io.js';
 import { lockFolder } from '../src/files/folder-lock.js';
-import { ManifestSchema, type Manifest } from '../src/report/manifest.js';
 import { ReportSchema } from '../src/report/schema.js';
 import { plantMixedInputs } from './support/make-inputs.js';
-import { fixture, IGX_BIN, ROOT } from './support/paths.js';
+import { fixture,} from './support/paths.js';
 import { listFiles } from './support/list-files.js';
-
-// A small RGB model keeps these runs fast: age_64 (64×64×3, one regression output).
-const MODEL = ['--model', fixture('models', 'age_64'), '--preprocess', '[0,1]'];
-const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `igx-batch-${name}-`));
-const igx = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-
-const readManifest = (path: string): Manifest => ManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-const outputsOf = (relPath: string): string[] => {
-  const stem = relPath.replace(/\.[^./]+$/, '');
-  return [`${stem}.ig.json`, `${stem}.ig.png`, `${stem}.overlay.png`];
-};
+import { igx, MODEL, outputsOf, readManifest, tempDir } from './support/batch-cli.js';
 
 test('a folder of mixed good and bad inputs: mirrored outputs, a row per input, exit 1, no half files', async () => {
   const planted = await plantMixedInputs(tempDir('mixed'));

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseExplainFlags, type RawExplainFlags } from '../src/config/explain-config.js';
-import { closeExplainSession, explainImage, openExplainSession, resolveTarget } from '../src/explain/index.js';
+import type { RawExplainFlags } from '../src/config/explain-config.js';
+import { explainImage, resolveTarget } from '../src/explain/index.js';
 import { fixture } from './support/paths.js';
+import { withSession } from './support/explain-session.js';
 
 const PHOTOS = ['black_swan.jpg', 'cat.jpg', 'coffee_mug.jpg', 'dog.jpg', 'elephant.jpg', 'mountain.jpg', 'pizza.jpg', 'tabby_cat_224.jpg', 'doberman.png'];
-const outDir = (): string => mkdtempSync(join(tmpdir(), 'igx-explain-'));
-
-async function withSession<T>(flags: RawExplainFlags, fn: (s: Awaited<ReturnType<typeof openExplainSession>>) => Promise<T>): Promise<T> {
-  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out: outDir(), ...flags }));
-  try {
-    return await fn(session);
-  } finally {
-    closeExplainSession(session);
-  }
-}
 
 test('default model, default (adaptive) settings: completeness within 5% on every fixture photo, no tensor leak', async () => {
   await withSession({}, async (session) => {

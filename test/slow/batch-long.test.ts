@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn,} from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync,} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ManifestSchema, type Manifest } from '../../src/report/manifest.js';
 import { fixture, IGX_BIN, ROOT } from '../support/paths.js';
 import { listFiles } from '../support/list-files.js';
-
-// A small RGB model keeps these runs fast: age_64 (64×64×3, one regression output).
-const MODEL = ['--model', fixture('models', 'age_64'), '--preprocess', '[0,1]'];
-const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `igx-batch-${name}-`));
-const igx = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [IGX_BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-
-const readManifest = (path: string): Manifest => ManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
-const outputsOf = (relPath: string): string[] => {
-  const stem = relPath.replace(/\.[^./]+$/, '');
-  return [`${stem}.ig.json`, `${stem}.ig.png`, `${stem}.overlay.png`];
-};
+import { igx, MODEL, outputsOf, readManifest, tempDir } from '../support/batch-cli.js';
 
 test('SIGINT halfway: exit 130, an accurate manifest, no half files; --resume finishes the rest exactly once', async () => {
   const inputs = tempDir('kill-in');

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseExplainFlags, type RawExplainFlags } from '../../src/config/explain-config.js';
-import { closeExplainSession, explainImage, openExplainSession } from '../../src/explain/index.js';
+import type { RawExplainFlags } from '../../src/config/explain-config.js';
+import { explainImage,} from '../../src/explain/index.js';
 import { ReportSchema } from '../../src/report/schema.js';
 import { fixture } from '../support/paths.js';
-
-const outDir = (): string => mkdtempSync(join(tmpdir(), 'igx-explain-'));
-
-async function withSession<T>(flags: RawExplainFlags, fn: (s: Awaited<ReturnType<typeof openExplainSession>>) => Promise<T>): Promise<T> {
-  const session = await openExplainSession(parseExplainFlags({ backend: 'wasm', out: outDir(), ...flags }));
-  try {
-    return await fn(session);
-  } finally {
-    closeExplainSession(session);
-  }
-}
+import { withSession } from '../support/explain-session.js';
 
 test('the fixture models of every kind explain with completeness: graph, layers, grayscale, multi-output', async () => {
   const cases: { model: string; image: string; flags?: RawExplainFlags }[] = [

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ReportSchema } from '../../src/report/schema.js';
-import { fixture, IGX_BIN, ROOT } from '../support/paths.js';
+import { GRAY, runOnDoberman as run } from '../support/explain-doberman.js';
 
 // igx explain with the other paths and visuals, end to end through the built binary.
-const GRAY = ['--model', fixture('models', 'emotion_64_gray'), '--preprocess', '[0,1]'];
-const run = (args: string[]) => {
-  const out = mkdtempSync(join(tmpdir(), 'igx-methods-'));
-  const r = spawnSync(process.execPath, [IGX_BIN, 'explain', fixture('images', 'doberman.png'), '--out', out, '-q', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  const read = () => ReportSchema.parse(JSON.parse(readFileSync(join(out, 'doberman.ig.json'), 'utf8')));
-  return { ...r, out, read };
-};
 
 test('--smooth: SmoothGrad over IG keeps completeness; vargrad says it does not apply', () => {
   // Each noisy copy's IG refines adaptively, as plain IG does.

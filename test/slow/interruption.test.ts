@@ -126,6 +126,17 @@ function runWatched(args: string[], out: string, stopWhen?: (m: Manifest) => Nod
 
 const afterOkImages = (n: number, signal: NodeJS.Signals) => (m: Manifest): NodeJS.Signals | undefined => (m.counts.ok >= n ? signal : undefined);
 
+/** `--resume` of an interrupted run: exit 0, never a torn manifest, and a finished one with a row per image. */
+async function resumeToTheEnd(run: { args: string[]; out: string; all: string[] }): Promise<Manifest> {
+  const resumed = await runWatched([...run.args, '--resume'], run.out);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(resumed.torn, []);
+  const final = readManifest(run.out);
+  assert.equal(final.status, 'finished');
+  assert.deepEqual(final.rows.map((r) => r.relPath).sort(), run.all, 'one row per image');
+  return final;
+}
+
 test('SIGTERM halfway: exit 143, a valid manifest of whole images, no temp files; --resume explains the rest, each image once', { timeout: 120_000 }, async (t) => {
   const inputs = tempDir('term-in');
   const all = plantInputs(inputs, 2);
@@ -147,12 +158,7 @@ test('SIGTERM halfway: exit 143, a valid manifest of whole images, no temp files
   assert.deepEqual(listFiles(out), [MANIFEST_NAME, ...done.flatMap(outputsOf)].sort());
   const before = stamp(out, done.flatMap(outputsOf));
 
-  const resumed = await runWatched([...args, '--resume'], out);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.deepEqual(resumed.torn, []);
-  const final = readManifest(out);
-  assert.equal(final.status, 'finished');
-  assert.deepEqual(final.rows.map((r) => r.relPath).sort(), all, 'one row per image');
+  const final = await resumeToTheEnd({ args, out, all });
   assert.deepEqual(relPathsOf(final, isResumed), done, 'what the first run finished is resumed');
   assert.deepEqual([...done, ...relPathsOf(final, isOk)].sort(), all, 'each image explained exactly once over both runs');
   assert.deepEqual(final.counts, { ok: all.length - done.length, failed: 0, skipped: done.length });
@@ -186,12 +192,7 @@ test('SIGKILL halfway: --resume takes over the stale lock, removes the temp file
   writeFileSync(join(out, 'c2', `.pizza.ig.png.${killed.pid}.0123456789ab.tmp`), 'half a png');
   t.diagnostic(`SIGKILL after ${complete.length} of ${all.length} images; temp files left: ${tempFilesIn(out).join(', ')}`);
 
-  const resumed = await runWatched([...args, '--resume'], out);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.deepEqual(resumed.torn, []);
-  const final = readManifest(out);
-  assert.equal(final.status, 'finished');
-  assert.deepEqual(final.rows.map((r) => r.relPath).sort(), all, 'one row per image');
+  const final = await resumeToTheEnd({ args, out, all });
   assert.deepEqual(relPathsOf(final, isResumed), complete, 'exactly the images complete on disk are kept');
   assert.deepEqual(relPathsOf(final, isOk), all.filter((p) => !complete.includes(p)), 'the others are redone');
   assert.deepEqual(final.counts, { ok: all.length - complete.length, failed: 0, skipped: complete.length });
