@@ -25,7 +25,7 @@ test('--path guided: adaptive by default (worst steps halved until completeness 
   assert.equal(r.status, 0, r.stderr);
   const report = r.read();
   assert.equal(report.path.kind, 'guided');
-  assert.deepEqual(report.adaptive, { tolerance: 0.05, maxSteps: 2000, isConverged: true });
+  assert.deepEqual(report.adaptive, { tolerance: 0.05, mapTolerance: null, maxSteps: 2000, isConverged: true });
   assert.ok((report.completeness.relativeError ?? 1) <= 0.05, `completeness ${report.completeness.relativeError}`);
   const fixed = run([...GRAY, '--path', 'guided', '--steps', '32']);
   assert.equal(fixed.status, 0, fixed.stderr);
