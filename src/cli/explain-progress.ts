@@ -99,7 +99,7 @@ export class ExplainProgress {
     const error = r.completeness.relativeError === null ? 'n/a' : r.completeness.relativeError.toFixed(4);
     const above = r.completeness.isWithinTolerance ? '' : ` ${c.yellow(`(above the tolerance ${this.options.tolerance})`)}`;
     const m = r.convergence;
-    const map = m.estimatedError === null ? '' : ` · map error ≤ ~${(m.isWithinTolerance ? c.green : c.yellow)(m.estimatedError.toFixed(4))}${m.isWithinTolerance ? '' : ` ${c.yellow(`(above ${m.tolerance})`)}`}`;
+    const map = m.estimatedError === null ? '' : ` · estimated map error ${(m.isWithinTolerance ? c.green : c.yellow)(m.estimatedError.toFixed(4))}${m.isWithinTolerance ? '' : ` ${c.yellow(`(above ${m.tolerance})`)}`}`;
     return `${c.green('ok')} ${path}: ${toOneLine(t.label ?? `class ${t.index}`)}${minus} ${t.score.toFixed(4)} · ${r.steps} steps · completeness error ${(r.completeness.isWithinTolerance ? c.green : c.yellow)(error)}${above}${map}`;
   }
 

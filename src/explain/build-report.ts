@@ -29,7 +29,7 @@ export function judgeConvergence(config: ExplainConfig, result: MethodResult): {
   const isWithinTolerance = estimatedError === null ? null : estimatedError <= tolerance;
   const warnings =
     isWithinTolerance === false
-      ? [`the map is not converged: its estimated per-pixel error ${estimatedError?.toFixed(4)} is above ${tolerance} (it changed that much from the rule at about half the points); more --steps, or --map-tolerance with adaptive steps, refine it`]
+      ? [`the map is not converged: its estimated per-pixel error ${estimatedError?.toFixed(4)} is above ${tolerance} (it changed that much from its previous, coarser rule); more --steps, or --map-tolerance with adaptive steps, refine it`]
       : [];
   return { convergence: { estimatedError, tolerance, isWithinTolerance }, warnings };
 }
