@@ -448,6 +448,21 @@ interface PeerResults {
 const describePerStep = (r: Record<string, unknown>): string =>
   `${fmt(r.msPerImageStep)} ms per image-step (batch ${String(r.batchSize)}, ${String(r.rounds)} rounds), ${fmt(r.coresBusy, 2)} cores busy (others ${fmt(r.otherCoresBusy, 2)}), peak RSS ${mb(r.peakRssBytes)} (load ${String(r.loadBefore)} → ${String(r.loadAfter)})`;
 
+/** A PyTorch peer at 1 thread and at every core, each run logged. */
+function runTorchPeer(p: { name: string; run: Omit<TorchRun, 'threads'>; cores: number; log: (line: string) => void }): Record<string, unknown>[] {
+  return [1, p.cores].map((threads) => {
+    const r = runTorch({ ...p.run, threads });
+    p.log(
+      r.skipped
+        ? `pytorch ${p.name}: skipped (${String(r.skipped)})`
+        : r.error
+          ? `pytorch ${p.name} ${threads} threads: error ${String(r.error)}`
+          : `pytorch ${p.name} ${String(r.threads)} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`,
+    );
+    return r;
+  });
+}
+
 /**
  * InceptionV3 at 299×299 per image-step: igx per backend × workers, PyTorch per thread count. The cpu
  * backend takes many minutes per point: only with `withCpu`, then one worker, one point, once.
@@ -455,12 +470,8 @@ const describePerStep = (r: Record<string, unknown>): string =>
 function runInceptionPart(options: { backends: string[]; workers: number[]; cores: number; quick: boolean; withCpu: boolean; log: (line: string) => void }): PeerResults {
   const { log } = options;
   const results: PeerResults = { perStep: [], torch: [] };
-  for (const threads of [1, options.cores]) {
-    // Batch 4: PyTorch takes seconds per InceptionV3 image-step on one thread.
-    const r = runTorch({ script: TORCH_INCEPTION_SCRIPT, threads, batch: 4, reps: options.quick ? 2 : 3 });
-    results.torch.push(r);
-    log(r.skipped ? `pytorch inception_v3: skipped (${String(r.skipped)})` : r.error ? `pytorch inception_v3 ${threads} threads: error ${String(r.error)}` : `pytorch inception_v3 ${String(r.threads)} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`);
-  }
+  // Batch 4: PyTorch takes seconds per InceptionV3 image-step on one thread.
+  results.torch = runTorchPeer({ name: 'inception_v3', run: { script: TORCH_INCEPTION_SCRIPT, batch: 4, reps: options.quick ? 2 : 3 }, cores: options.cores, log });
   for (const backend of options.backends) {
     const isCpu = backend === 'cpu';
     if (isCpu && !options.withCpu) {
@@ -488,11 +499,7 @@ function runOnnxPart(options: { model: OnnxModel; backends: string[]; workers: n
     log(`${model} (ONNX): skipped (fixtures/onnx/${model}/model.onnx is missing: /usr/bin/python3 scripts/make-onnx-fixtures.py --models ${model})`);
     return results;
   }
-  for (const threads of [1, options.cores]) {
-    const r = runTorch({ script: TORCH_ONNX_SCRIPT, args: [model], threads, batch: 16, reps: options.quick ? 2 : 3 });
-    results.torch.push(r);
-    log(r.skipped ? `pytorch ${model}: skipped (${String(r.skipped)})` : r.error ? `pytorch ${model} ${threads} threads: error ${String(r.error)}` : `pytorch ${model} ${String(r.threads)} thread(s), batch ${String(r.batch)}: ${fmt(r.msPerImageStep)} ms per image-step (load ${String(r.loadBefore)})`);
-  }
+  results.torch = runTorchPeer({ name: model, run: { script: TORCH_ONNX_SCRIPT, args: [model], batch: 16, reps: options.quick ? 2 : 3 }, cores: options.cores, log });
   if (!options.backends.includes('wasm')) return results;
   for (const workers of options.workers) {
     const r = runChild({ kind: 'perstep', backend: 'wasm', model, workers, seconds: options.quick ? 3 : 10, warmupRounds: 1, minRounds: 3 });
